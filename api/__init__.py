@@ -1,0 +1,1 @@
+"""The HTTP door for other systems (shop front, CRM, finance, hotline)."""

@@ -1,0 +1,77 @@
+"""The FastAPI application: ``uvicorn api.main:app`` (settings from the environment)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.routes import orders
+from doorflow.camunda import CamundaRest, EngineRejected, EngineUnreachable
+from doorflow.settings import Settings, get_settings
+from models.db import make_engine, make_sessionmaker
+from models.errors import Conflict, InvalidInput, NotFound
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set")
+        db = make_engine(settings.database_url)
+        app.state.settings = settings
+        app.state.sessionmaker = make_sessionmaker(db)
+        app.state.camunda = CamundaRest(settings.camunda_rest_url, settings.engine_request_timeout_s)
+        yield
+        app.state.camunda.close()
+        db.dispose()
+
+    app = FastAPI(
+        title="doorflow API",
+        description="The door for other systems into doorflow, the custom-door factory's workflow backbone.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.include_router(orders.router)
+
+    @app.get("/health", tags=["ops"], summary="Liveness of the API and its database")
+    def health(request: Request) -> dict[str, str]:
+        with request.app.state.sessionmaker() as session:
+            session.execute(text("select 1"))
+        return {"status": "ok"}
+
+    @app.exception_handler(InvalidInput)
+    async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        detail = [{"type": "value_error", "loc": list(exc.loc), "msg": exc.message}]
+        return JSONResponse(status_code=422, content={"detail": detail})
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(EngineUnreachable)
+    async def engine_down(_: Request, exc: EngineUnreachable) -> JSONResponse:
+        content = {"detail": f"The process engine is unreachable; nothing was stored. Retry later. ({exc})"}
+        return JSONResponse(status_code=503, content=content, headers={"Retry-After": "30"})
+
+    @app.exception_handler(EngineRejected)
+    async def engine_refused(_: Request, exc: EngineRejected) -> JSONResponse:
+        return JSONResponse(status_code=502, content={"detail": f"The process engine refused the request: {exc}"})
+
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``api.main:app`` for uvicorn, built lazily so importing this module needs no environment."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

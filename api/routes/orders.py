@@ -1,0 +1,53 @@
+"""Orders: create, get, list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import CamundaDep, SessionDep, SettingsDep
+from models.orders import service
+from models.orders.schemas import OrderIn, OrderOut
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Receive an order and start its lifecycle",
+    responses={
+        422: {"description": "Invalid order; the detail names each bad field. Nothing is stored."},
+        503: {"description": "The engine is unreachable; the order is not stored, retry later."},
+    },
+)
+def create_order(body: OrderIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep) -> OrderOut:
+    """Validate, store and start the order's process in one unit: if the start fails nothing is kept."""
+    limits = service.OrderLimits(
+        max_width_mm=settings.order_max_door_width_mm,
+        max_height_mm=settings.order_max_door_height_mm,
+        max_quantity=settings.order_max_quantity_per_line,
+    )
+    order = service.create_order(
+        session,
+        body,
+        lambda variables: camunda.create_process_instance(service.PROCESS_ID, variables),
+        limits=limits,
+        actor="api",
+    )
+    return OrderOut.model_validate(order)
+
+
+@router.get("/{order_id}", summary="Get one order", responses={404: {"description": "No such order."}})
+def get_order(order_id: int, session: SessionDep) -> OrderOut:
+    return OrderOut.model_validate(service.get_order(session, order_id))
+
+
+@router.get("", summary="List orders, newest first")
+def list_orders(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[OrderOut]:
+    return [OrderOut.model_validate(o) for o in service.list_orders(session, limit=limit, offset=offset)]

@@ -1,0 +1,149 @@
+"""doorflow's command line: run the stack, run the checks, start the engine, write element templates."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from doorflow import stack
+from doorflow.camunda import CamundaRest
+from doorflow.engine import EngineConfig, EngineUnavailable
+from doorflow.java import JavaNotFound
+from doorflow.settings import ROOT, get_settings
+
+
+def say(message: str) -> None:
+    print(f"[doorflow] {message}", flush=True)
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    """Set up what is missing, start everything, print the URLs, stop it all on Ctrl-C."""
+    settings = get_settings()
+    state = settings.state_dir
+    started = time.monotonic()
+    say("store: starting PostgreSQL and applying migrations …")
+    db_url = stack.database_url(state)
+    cfg = EngineConfig(work_dir=state / "engine")
+    children: list[stack.Child] = []
+    stop = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        with stack.running_engine(cfg, progress=say):
+            camunda = CamundaRest(cfg.rest_url)
+            names = stack.deploy_all(camunda)
+            say(f"deployed {len(names)} resources: {', '.join(names)}")
+            env = stack.child_env(db_url, cfg, settings.api_port)
+            children.append(stack.start_workers(env, settings.logs_dir))
+            api = stack.start_api(env, settings.api_port, settings.logs_dir)
+            children.append(api)
+            api_url = f"http://127.0.0.1:{settings.api_port}"
+            stack.wait_http(f"{api_url}/health", 60, api)
+            say(f"up in {time.monotonic() - started:.1f}s")
+            say(f"API docs:        {api_url}/docs")
+            say(f"task inbox:      {api_url}/tasks")
+            say(f"engine REST:     {cfg.rest_url}/v2/topology   (gRPC {cfg.grpc_address})")
+            say("Operate/Tasklist: not in the local engine (see README 'Engine versions'); use docker compose")
+            say(f"logs:            {settings.logs_dir} and {cfg.log_file}")
+            say("press Ctrl-C to stop")
+            while not stop:
+                for child in children:
+                    if child.proc.poll() is not None:
+                        say(f"{child.name} exited with {child.proc.returncode}; see {child.log}")
+                        stop = True
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    except (EngineUnavailable, JavaNotFound) as exc:
+        say(f"cannot start the engine: {exc}")
+        return 2
+    finally:
+        say("stopping …")
+        for child in reversed(children):
+            child.stop()
+    say("stopped")
+    return 0
+
+
+def cmd_engine(_: argparse.Namespace) -> int:
+    """Only the engine, in the foreground (for a developer running tests from an IDE)."""
+    cfg = EngineConfig(work_dir=get_settings().state_dir / "engine")
+    try:
+        with stack.running_engine(cfg, progress=say):
+            say(f"engine up: REST {cfg.rest_url}, gRPC {cfg.grpc_address}; Ctrl-C to stop")
+            while True:
+                time.sleep(1)
+    except KeyboardInterrupt:
+        return 0
+    except (EngineUnavailable, JavaNotFound) as exc:
+        say(f"cannot start the engine: {exc}")
+        return 2
+
+
+def cmd_element_templates(args: argparse.Namespace) -> int:
+    from workers.element_templates import TEMPLATES_FILE, render
+
+    text = json.dumps(render(), ensure_ascii=False, indent=2) + "\n"
+    if args.check:
+        if not TEMPLATES_FILE.exists() or TEMPLATES_FILE.read_text(encoding="utf-8") != text:
+            say(f"{TEMPLATES_FILE.relative_to(ROOT)} is stale: run `./dev element-templates`")
+            return 1
+        return 0
+    TEMPLATES_FILE.parent.mkdir(parents=True, exist_ok=True)
+    TEMPLATES_FILE.write_text(text, encoding="utf-8")
+    say(f"wrote {TEMPLATES_FILE.relative_to(ROOT)}")
+    return 0
+
+
+def _step(name: str, args: list[str]) -> bool:
+    say(f"check: {name}")
+    started = time.monotonic()
+    ok = subprocess.run(args, cwd=ROOT, check=False).returncode == 0
+    say(f"check: {name} {'passed' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s")
+    return ok
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """Static checks, BPMN lint, then the whole pytest suite (real engine included)."""
+    py = sys.executable
+    npx = str(ROOT / "node_modules" / ".bin" / "bpmnlint")
+    diagrams = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "bpmn").rglob("*.bpmn"))]
+    steps = [
+        ("ruff lint", [py, "-m", "ruff", "check", "."]),
+        ("ruff format", [py, "-m", "ruff", "format", "--check", "."]),
+        ("mypy", [py, "-m", "mypy"]),
+        ("bpmnlint (camunda-compat)", [npx, *diagrams]),
+        ("element templates up to date", [py, "-m", "doorflow", "element-templates", "--check"]),
+    ]
+    failed = [name for name, cmd in steps if not _step(name, cmd)]
+    pytest_ok = _step("pytest", [py, "-m", "pytest", *args.pytest_args])
+    if failed or not pytest_ok:
+        say(f"FAILED: {', '.join(failed + ([] if pytest_ok else ['pytest']))}")
+        return 1
+    say("all checks passed")
+    return 0
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    parser = argparse.ArgumentParser(prog="doorflow")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="set up and run doorflow").set_defaults(func=cmd_run)
+    sub.add_parser("engine", help="run only the local engine").set_defaults(func=cmd_engine)
+    t = sub.add_parser("test", help="run every check and the whole test suite")
+    t.add_argument("pytest_args", nargs="*")
+    t.set_defaults(func=cmd_test)
+    e = sub.add_parser("element-templates", help="write Modeler element templates from the task registry")
+    e.add_argument("--check", action="store_true", help="fail if the committed file is stale")
+    e.set_defaults(func=cmd_element_templates)
+    args = parser.parse_args()
+    sys.exit(args.func(args))

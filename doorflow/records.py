@@ -1,0 +1,103 @@
+"""Follow what the engine did, from the records its exporter writes as JSON lines.
+
+The local engine has no secondary store, so this log is how doorflow (and its tests)
+learn user-task keys and whether an instance completed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Record = dict[str, Any]
+
+
+@dataclass
+class UserTask:
+    key: int
+    process_instance_key: int
+    element_id: str
+    candidate_groups: list[str]
+    form_key: int
+    state: str
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+class RecordLog:
+    """Incremental reader of the engine's record file (only whole lines are read)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+        self.records: list[Record] = []
+
+    def poll(self) -> list[Record]:
+        """Read records appended since the last poll."""
+        if not self.path.exists():
+            return []
+        new: list[Record] = []
+        with self.path.open("rb") as fh:
+            fh.seek(self._offset)
+            chunk = fh.read()
+        end = chunk.rfind(b"\n") + 1
+        self._offset += end
+        for line in chunk[:end].splitlines():
+            if line.startswith(b"{"):
+                new.append(json.loads(line))
+        self.records.extend(new)
+        return new
+
+    def events(self, value_type: str) -> Iterator[Record]:
+        self.poll()
+        return (r for r in self.records if r["valueType"] == value_type and r["recordType"] == "EVENT")
+
+    def user_tasks(self, process_instance_key: int | None = None) -> dict[int, UserTask]:
+        tasks: dict[int, UserTask] = {}
+        for rec in self.events("USER_TASK"):
+            value = rec["value"]
+            if process_instance_key is not None and value["processInstanceKey"] != process_instance_key:
+                continue
+            tasks[rec["key"]] = UserTask(
+                key=rec["key"],
+                process_instance_key=value["processInstanceKey"],
+                element_id=value["elementId"],
+                candidate_groups=list(value.get("candidateGroupsList") or value.get("candidateGroups") or []),
+                form_key=value.get("formKey", -1),
+                state=rec["intent"],
+                variables=value.get("variables") or {},
+            )
+        return tasks
+
+    def open_user_tasks(self, process_instance_key: int | None = None) -> list[UserTask]:
+        return [t for t in self.user_tasks(process_instance_key).values() if t.state == "CREATED"]
+
+    def instance_state(self, process_instance_key: int) -> str | None:
+        """Last lifecycle intent of the process instance itself (e.g. ELEMENT_COMPLETED)."""
+        state = None
+        for rec in self.events("PROCESS_INSTANCE"):
+            value = rec["value"]
+            if rec["key"] == process_instance_key and value["bpmnElementType"] == "PROCESS":
+                state = rec["intent"]
+        return state
+
+    def incidents(self, process_instance_key: int) -> list[Record]:
+        return [
+            r
+            for r in self.events("INCIDENT")
+            if r["value"]["processInstanceKey"] == process_instance_key and r["intent"] == "CREATED"
+        ]
+
+    def wait_for(self, what: Callable[[], Any], timeout_s: float = 30, what_name: str = "condition") -> Any:
+        """Poll until ``what()`` returns something truthy."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            result = what()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out after {timeout_s}s waiting for {what_name}")
+            time.sleep(0.2)

@@ -1,0 +1,126 @@
+"""Bring the whole local stack up and down: store, engine, deployment, workers, API.
+
+Used by the run command and by the tests, so that both exercise the same start-up path.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from doorflow import engine as local_engine
+from doorflow.camunda import CamundaRest
+from doorflow.engine import EngineConfig, EngineProcess, Progress
+from doorflow.settings import ROOT
+from doorflow.store import migrate, start_embedded_postgres
+
+DEPLOYABLE = ("*.bpmn", "*.dmn", "*.form")
+
+
+def deployable_resources(root: Path = ROOT / "bpmn") -> list[Path]:
+    """Every diagram, decision table and form under ``bpmn/``."""
+    return sorted(p for pattern in DEPLOYABLE for p in root.rglob(pattern) if "node_modules" not in p.parts)
+
+
+def deploy_all(camunda: CamundaRest, root: Path = ROOT / "bpmn") -> list[str]:
+    """Deploy everything in one deployment; the engine skips unchanged resources."""
+    resources = deployable_resources(root)
+    camunda.deploy(resources)
+    return [p.name for p in resources]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def database_url(state_dir: Path) -> str:
+    """DATABASE_URL when set, else an embedded PostgreSQL under ``state_dir``; migrated to head."""
+    url = os.environ.get("DATABASE_URL") or start_embedded_postgres(state_dir / "postgres")
+    migrate(url)
+    return url
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self, timeout_s: float = 20) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Child:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"{name}.log"
+    out = log.open("ab")
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return Child(name, proc, log)
+
+
+def child_env(db_url: str, cfg: EngineConfig, api_port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": db_url,
+            "ZEEBE_ADDRESS": cfg.grpc_address,
+            "CAMUNDA_REST_ADDRESS": cfg.rest_url,
+            "DOORFLOW_CAMUNDA_MANAGEMENT_URL": cfg.management_url,
+            "DOORFLOW_ENGINE_RECORDS_FILE": str(cfg.records_file),
+            "DOORFLOW_API_PORT": str(api_port),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def start_workers(env: dict[str, str], log_dir: Path) -> Child:
+    return spawn("workers", [sys.executable, "-m", "workers.main"], env, log_dir)
+
+
+def start_api(env: dict[str, str], port: int, log_dir: Path) -> Child:
+    args = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    return spawn("api", args, env, log_dir)
+
+
+def wait_http(url: str, timeout_s: float, child: Child | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if child is not None and child.proc.poll() is not None:
+            raise RuntimeError(f"{child.name} exited with {child.proc.returncode}; see {child.log}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout_s}s")
+
+
+@contextmanager
+def running_engine(cfg: EngineConfig, progress: Progress = print) -> Iterator[EngineProcess]:
+    """Fetch if needed, start, wait for readiness, and always stop."""
+    distribution = local_engine.ensure_distribution(progress=progress)
+    proc = local_engine.start_engine(cfg, distribution)
+    try:
+        proc.wait_ready(progress=progress)
+        yield proc
+    finally:
+        proc.stop()

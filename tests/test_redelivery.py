@@ -1,0 +1,80 @@
+"""Zeebe delivers jobs at least once: a job the engine hands out twice has one effect."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from pyzeebe import Job, create_insecure_channel
+from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from doorflow.settings import Settings
+from models.audit import AuditEntry
+from models.jobs import ProcessedJob
+from models.orders.tables import Order, OrderStatus
+from tests.conftest import LiveEngine, order_payload
+from workers.main import build_router
+from workers.registry import TaskType
+
+pytestmark = pytest.mark.engine
+
+
+async def _activate(adapter: ZeebeAdapter, timeout_ms: int, within_s: float = 30) -> Job:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        jobs = adapter.activate_jobs(
+            task_type=TaskType.ORDER_REGISTER.value,
+            worker="redelivery-test",
+            timeout=timeout_ms,
+            max_jobs_to_activate=1,
+            variables_to_fetch=["orderId"],
+            request_timeout=2_000,
+        )
+        async for job in jobs:
+            return job
+    raise TimeoutError("no job was activated")
+
+
+def test_same_job_delivered_twice_has_one_effect(
+    api: TestClient, live_engine: LiveEngine, sessions: sessionmaker[Session]
+) -> None:
+    order = api.post("/orders", json=order_payload(customer_name="宁波重复投递测试有限公司")).json()
+    router = build_router(sessions, Settings(database_url="unused"))
+    task = next(t for t in router.tasks if t.type == TaskType.ORDER_REGISTER.value)
+    handler = task.original_function
+
+    async def scenario() -> tuple[Job, Job, dict[str, object], dict[str, object]]:
+        channel = create_insecure_channel(grpc_address=live_engine.cfg.grpc_address)
+        adapter = ZeebeAdapter(channel)
+        first = await _activate(adapter, timeout_ms=1_000)
+        first_result = handler(first)
+        # Not completed: the engine times the job out and hands the same job out again.
+        second = await _activate(adapter, timeout_ms=30_000)
+        second_result = handler(second)
+        await adapter.complete_job(job_key=second.key, variables=second_result)
+        await channel.close()
+        return first, second, first_result, second_result
+
+    first, second, first_result, second_result = asyncio.run(scenario())
+
+    assert second.key == first.key
+    assert second.variables["orderId"] == order["id"]
+    assert second_result == first_result
+    assert first_result["orderNumber"] == order["order_number"]
+    with sessions() as s:
+        stored = s.get(Order, order["id"])
+        assert stored is not None and stored.status == OrderStatus.REGISTERED
+        assert len(s.scalars(select(ProcessedJob).where(ProcessedJob.job_key == first.key)).all()) == 1
+        registered = s.scalars(
+            select(AuditEntry).where(AuditEntry.entity_id == str(order["id"]), AuditEntry.action == "order.registered")
+        ).all()
+        assert len(registered) == 1
+
+    records = live_engine.records
+    pik = order["process_instance_key"]
+    task_ = records.wait_for(lambda: records.open_user_tasks(pik), 30, "the user task after the completed job")[0]
+    assert task_.element_id == "ConfirmOrder"

@@ -1,0 +1,37 @@
+"""Every service-task type doorflow implements, declared once.
+
+Diagrams (``zeebe:taskDefinition type``), worker modules and the Camunda Modeler element
+templates all derive from this registry; ``tests/test_task_types.py`` keeps them in step.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class TaskType(enum.StrEnum):
+    ORDER_REGISTER = "doorflow.order.register"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a process owner needs to use a task type in Modeler."""
+
+    name: str  # Chinese, shown in Modeler
+    description: str  # Chinese
+    module: str  # workers.tasks.<module>
+    inputs: tuple[str, ...]  # process variables the worker reads
+    outputs: tuple[str, ...]  # process variables the worker sets
+    retries: int = 3
+
+
+TASKS: dict[TaskType, TaskSpec] = {
+    TaskType.ORDER_REGISTER: TaskSpec(
+        name="登记订单",
+        description="系统登记新订单（状态改为已登记），并把订单编号、客户、金额写入流程变量供确认表单使用。",
+        module="order_register",
+        inputs=("orderId",),
+        outputs=("orderNumber", "customerName", "totalAmount", "lineCount"),
+    ),
+}
