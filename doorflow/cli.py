@@ -11,10 +11,11 @@ import sys
 import time
 
 from doorflow import stack
-from doorflow.camunda import CamundaRest
+from doorflow.camunda import CamundaRest, EngineUnreachable
 from doorflow.engine import EngineConfig, EngineUnavailable
 from doorflow.java import JavaNotFound
 from doorflow.settings import ROOT, get_settings
+from doorflow.store import migrate
 
 
 def say(message: str) -> None:
@@ -89,6 +90,24 @@ def cmd_engine(_: argparse.Namespace) -> int:
         return 2
 
 
+def cmd_deploy(_: argparse.Namespace) -> int:
+    """Migrate the database and deploy every resource of bpmn/ to the configured engine (compose uses this)."""
+    settings = get_settings()
+    if settings.database_url:
+        migrate(settings.database_url)
+        say("database migrated")
+    camunda = CamundaRest(settings.camunda_rest_url, settings.engine_request_timeout_s)
+    for attempt in range(1, 31):
+        try:
+            names = stack.deploy_all(camunda)
+            say(f"deployed {len(names)} resources to {settings.camunda_rest_url}: {', '.join(names)}")
+            return 0
+        except EngineUnreachable as exc:
+            say(f"engine not reachable yet (attempt {attempt}/30): {exc}")
+            time.sleep(5)
+    return 1
+
+
 def cmd_element_templates(args: argparse.Namespace) -> int:
     from workers.element_templates import TEMPLATES_FILE, render
 
@@ -142,6 +161,7 @@ def main() -> None:
     t = sub.add_parser("test", help="run every check and the whole test suite")
     t.add_argument("pytest_args", nargs="*")
     t.set_defaults(func=cmd_test)
+    sub.add_parser("deploy", help="migrate the database and deploy bpmn/ to the engine").set_defaults(func=cmd_deploy)
     e = sub.add_parser("element-templates", help="write Modeler element templates from the task registry")
     e.add_argument("--check", action="store_true", help="fail if the committed file is stale")
     e.set_defaults(func=cmd_element_templates)
