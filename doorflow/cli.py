@@ -51,7 +51,6 @@ def cmd_run(_: argparse.Namespace) -> int:
             stack.wait_http(f"{api_url}/health", 60, api)
             say(f"up in {time.monotonic() - started:.1f}s")
             say(f"API docs:        {api_url}/docs")
-            say(f"task inbox:      {api_url}/tasks")
             say(f"engine REST:     {cfg.rest_url}/v2/topology   (gRPC {cfg.grpc_address})")
             say("Operate/Tasklist: not in the local engine (see README 'Engine versions'); use docker compose")
             say(f"logs:            {settings.logs_dir} and {cfg.log_file}")
