@@ -37,39 +37,42 @@ def cmd_run(_: argparse.Namespace) -> int:
         nonlocal stop
         stop = True
 
+    # Explicit handlers: a shell that starts us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         with stack.running_engine(cfg, progress=say):
-            camunda = CamundaRest(cfg.rest_url)
-            names = stack.deploy_all(camunda)
-            say(f"deployed {len(names)} resources: {', '.join(names)}")
-            env = stack.child_env(db_url, cfg, settings.api_port)
-            children.append(stack.start_workers(env, settings.logs_dir))
-            api = stack.start_api(env, settings.api_port, settings.logs_dir)
-            children.append(api)
-            api_url = f"http://127.0.0.1:{settings.api_port}"
-            stack.wait_http(f"{api_url}/health", 60, api)
-            say(f"up in {time.monotonic() - started:.1f}s")
-            say(f"API docs:        {api_url}/docs")
-            say(f"engine REST:     {cfg.rest_url}/v2/topology   (gRPC {cfg.grpc_address})")
-            say("Operate/Tasklist: not in the local engine (see README 'Engine versions'); use docker compose")
-            say(f"logs:            {settings.logs_dir} and {cfg.log_file}")
-            say("press Ctrl-C to stop")
-            while not stop:
-                for child in children:
-                    if child.proc.poll() is not None:
-                        say(f"{child.name} exited with {child.proc.returncode}; see {child.log}")
-                        stop = True
-                time.sleep(0.5)
+            try:
+                camunda = CamundaRest(cfg.rest_url)
+                names = stack.deploy_all(camunda)
+                say(f"deployed {len(names)} resources: {', '.join(names)}")
+                env = stack.child_env(db_url, cfg, settings.api_port)
+                children.append(stack.start_workers(env, settings.logs_dir))
+                api = stack.start_api(env, settings.api_port, settings.logs_dir)
+                children.append(api)
+                api_url = f"http://127.0.0.1:{settings.api_port}"
+                stack.wait_http(f"{api_url}/health", 60, api)
+                say(f"up in {time.monotonic() - started:.1f}s")
+                say(f"API docs:        {api_url}/docs")
+                say(f"engine REST:     {cfg.rest_url}/v2/topology   (gRPC {cfg.grpc_address})")
+                say("Operate/Tasklist: not in the local engine (see README 'Engine versions'); use docker compose")
+                say(f"logs:            {settings.logs_dir} and {cfg.log_file}")
+                say("press Ctrl-C to stop")
+                while not stop:
+                    for child in children:
+                        if child.proc.poll() is not None:
+                            say(f"{child.name} exited with {child.proc.returncode}; see {child.log}")
+                            stop = True
+                    time.sleep(0.5)
+            finally:
+                say("stopping …")
+                for child in reversed(children):  # workers and API before the engine they use
+                    child.stop()
     except KeyboardInterrupt:
         pass
     except (EngineUnavailable, JavaNotFound) as exc:
         say(f"cannot start the engine: {exc}")
         return 2
-    finally:
-        say("stopping …")
-        for child in reversed(children):
-            child.stop()
     say("stopped")
     return 0
 

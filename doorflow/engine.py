@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tarfile
 import threading
@@ -250,8 +251,18 @@ class EngineProcess:
             self.proc.wait()
 
 
+def _port_taken(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def start_engine(cfg: EngineConfig, distribution: Path) -> EngineProcess:
     """Start the broker with its embedded gateway (gRPC + REST) in the background."""
+    taken = [p for p in (cfg.grpc_port, cfg.rest_port, cfg.management_port) if _port_taken(p)]
+    if taken:
+        raise EngineUnavailable(
+            f"port(s) {', '.join(map(str, taken))} already in use: is another doorflow or Camunda running?"
+        )
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
     app, log4j = write_config(cfg)
     env = dict(os.environ)
