@@ -91,3 +91,15 @@ def _door_order_starts(live_engine: LiveEngine) -> int:
         and r["value"]["bpmnElementType"] == "PROCESS"
         and r["value"]["bpmnProcessId"] == "door-order"
     )
+
+
+def test_bad_job_data_becomes_an_incident_without_retries(live_engine: LiveEngine, workers: stack.Child) -> None:
+    """A worker never dies on bad data: the job fails once, with no retries left, and Operate shows why."""
+    pik = live_engine.camunda.create_process_instance("door-order", {"orderId": "not-a-number"})
+    records = live_engine.records
+    incident = records.wait_for(lambda: records.incidents(pik), 30, "the incident")[0]
+    assert incident["value"]["errorType"] == "JOB_NO_RETRIES"
+    assert "bad job data" in incident["value"]["errorMessage"]
+    failures = [r for r in records.events("JOB") if r["intent"] == "FAILED" and r["value"]["processInstanceKey"] == pik]
+    assert len(failures) == 1  # not retried
+    assert workers.proc.poll() is None  # the worker is still serving
