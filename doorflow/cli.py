@@ -33,13 +33,13 @@ def cmd_run(_: argparse.Namespace) -> int:
     children: list[stack.Child] = []
     stop = False
 
-    def on_signal(*_: object) -> None:
-        nonlocal stop
-        stop = True
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
 
-    # Explicit handlers: a shell that starts us in the background leaves SIGINT ignored.
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    # Explicit handlers: a shell that starts us in the background leaves SIGINT ignored, and
+    # SIGTERM should stop as cleanly as Ctrl-C, also in the middle of start-up.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         with stack.running_engine(cfg, progress=say):
             try:
