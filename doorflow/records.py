@@ -34,6 +34,7 @@ class RecordLog:
         self.path = path
         self._offset = 0
         self.records: list[Record] = []
+        self._events: dict[str, list[Record]] = {}  # EVENT records by value type, so lookups skip the rest
 
     def poll(self) -> list[Record]:
         """Read records appended since the last poll."""
@@ -49,11 +50,14 @@ class RecordLog:
             if line.startswith(b"{"):
                 new.append(json.loads(line))
         self.records.extend(new)
+        for rec in new:
+            if rec["recordType"] == "EVENT":
+                self._events.setdefault(rec["valueType"], []).append(rec)
         return new
 
     def events(self, value_type: str) -> Iterator[Record]:
         self.poll()
-        return (r for r in self.records if r["valueType"] == value_type and r["recordType"] == "EVENT")
+        return iter(list(self._events.get(value_type, ())))
 
     def user_tasks(self, process_instance_key: int | None = None) -> dict[int, UserTask]:
         tasks: dict[int, UserTask] = {}
@@ -74,6 +78,44 @@ class RecordLog:
 
     def open_user_tasks(self, process_instance_key: int | None = None) -> list[UserTask]:
         return [t for t in self.user_tasks(process_instance_key).values() if t.state == "CREATED"]
+
+    def instance_tree(self, root_key: int) -> set[int]:
+        """The instance and every instance its call activities started, at any depth."""
+        tree = {root_key}
+        for rec in self.events("PROCESS_INSTANCE"):
+            value = rec["value"]
+            if (
+                value["bpmnElementType"] == "PROCESS"
+                and rec["intent"] == "ELEMENT_ACTIVATING"
+                and value.get("parentProcessInstanceKey", -1) in tree
+            ):
+                tree.add(rec["key"])
+        return tree
+
+    def open_user_tasks_in_tree(self, root_key: int) -> list[UserTask]:
+        tree = self.instance_tree(root_key)
+        return [t for t in self.user_tasks().values() if t.state == "CREATED" and t.process_instance_key in tree]
+
+    def child_instances(self, parent_key: int, process_id: str | None = None) -> list[int]:
+        """Keys of instances started by ``parent_key``'s call activities, oldest first."""
+        return [
+            rec["key"]
+            for rec in self.events("PROCESS_INSTANCE")
+            if rec["value"]["bpmnElementType"] == "PROCESS"
+            and rec["intent"] == "ELEMENT_ACTIVATING"
+            and rec["value"].get("parentProcessInstanceKey") == parent_key
+            and (process_id is None or rec["value"]["bpmnProcessId"] == process_id)
+        ]
+
+    def visited(self, process_instance_key: int, element_id: str, intent: str = "ELEMENT_COMPLETED") -> int:
+        """How many times an element of the instance reached ``intent`` (loops count every round)."""
+        return sum(
+            1
+            for rec in self.events("PROCESS_INSTANCE")
+            if rec["value"]["processInstanceKey"] == process_instance_key
+            and rec["value"]["elementId"] == element_id
+            and rec["intent"] == intent
+        )
 
     def instance_state(self, process_instance_key: int) -> str | None:
         """Last lifecycle intent of the process instance itself (e.g. ELEMENT_COMPLETED)."""

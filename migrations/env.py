@@ -7,10 +7,9 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-import models.audit
-import models.jobs
-import models.orders.tables  # noqa: F401  (register tables on the metadata)
-from models.db import Base, sqlalchemy_url
+from models.db import Base, load_all_tables, sqlalchemy_url
+
+load_all_tables()
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL", "")

@@ -50,3 +50,21 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back when it raises."""
     with factory() as session, session.begin():
         yield session
+
+
+def load_all_tables() -> None:
+    """Import every ``models/<domain>/tables.py`` (and the shared modules) so Base.metadata knows every table."""
+    import importlib
+    import pkgutil
+
+    import models
+
+    for name in ("models.audit", "models.jobs"):
+        importlib.import_module(name)
+    for info in pkgutil.iter_modules(models.__path__):
+        if info.ispkg:
+            try:
+                importlib.import_module(f"models.{info.name}.tables")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"models.{info.name}.tables":
+                    raise

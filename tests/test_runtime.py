@@ -8,9 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from doorflow.settings import Settings
 from models.jobs import ProcessedJob
 from workers.registry import TaskType
-from workers.runtime import backoff_ms, run_once
+from workers.runtime import JobIdentity, TaskContext, backoff_ms, run_once
+
+SETTINGS = Settings()
 
 
 def test_backoff_doubles_per_attempt_and_is_capped() -> None:
@@ -20,12 +23,12 @@ def test_backoff_doubles_per_attempt_and_is_capped() -> None:
 def test_run_once_applies_the_effect_once_per_job_key(sessions: sessionmaker[Session]) -> None:
     calls: list[int] = []
 
-    def handler(_: Session, variables: dict[str, Any]) -> dict[str, Any]:
+    def handler(_: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         calls.append(variables["n"])
         return {"n": variables["n"] * 2}
 
-    first = run_once(sessions, TaskType.ORDER_REGISTER, 900_001, {"n": 21}, handler, "test:1")
-    again = run_once(sessions, TaskType.ORDER_REGISTER, 900_001, {"n": 21}, handler, "test:1")
+    first = run_once(sessions, SETTINGS, TaskType.ORDER_REGISTER, JobIdentity(900_001), {"n": 21}, handler, "test:1")
+    again = run_once(sessions, SETTINGS, TaskType.ORDER_REGISTER, JobIdentity(900_001), {"n": 21}, handler, "test:1")
     assert first == again == {"n": 42}
     assert calls == [21]
     with sessions() as s:
@@ -33,10 +36,10 @@ def test_run_once_applies_the_effect_once_per_job_key(sessions: sessionmaker[Ses
 
 
 def test_a_failing_handler_leaves_no_record(sessions: sessionmaker[Session]) -> None:
-    def handler(session: Session, _: dict[str, Any]) -> dict[str, Any]:
+    def handler(_ctx: TaskContext, _: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError("database hiccup")
 
     with pytest.raises(RuntimeError, match="hiccup"):
-        run_once(sessions, TaskType.ORDER_REGISTER, 900_002, {}, handler)
+        run_once(sessions, SETTINGS, TaskType.ORDER_REGISTER, JobIdentity(900_002), {}, handler)
     with sessions() as s:
         assert s.get(ProcessedJob, 900_002) is None

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from doorflow.settings import Settings, get_settings
 from models.db import make_engine, make_sessionmaker
 from workers.registry import TASKS, TaskType
-from workers.runtime import make_exception_handler, run_once
+from workers.runtime import JobIdentity, make_exception_handler, run_once
 
 log = logging.getLogger("doorflow.workers")
 
@@ -36,16 +36,23 @@ def build_router(factory: sessionmaker[Session], settings: Settings) -> ZeebeTas
             exception_handler=on_error,
             variables_to_fetch=list(spec.inputs),
             timeout_ms=settings.job_timeout_ms,
-        )(_edge(factory, task_type, module))
+        )(_edge(factory, settings, task_type, module))
     return router
 
 
-def _edge(factory: sessionmaker[Session], task_type: TaskType, module: ModuleType) -> Any:
+def _edge(factory: sessionmaker[Session], settings: Settings, task_type: TaskType, module: ModuleType) -> Any:
     def run(job: Job, **_fetched: Any) -> dict[str, Any]:
         # pyzeebe also passes the fetched variables as keywords; job.variables has them all.
         variables = dict(job.variables)
+        identity = JobIdentity(job.key, job.process_instance_key, job.element_id)
         result: dict[str, Any] = run_once(
-            factory, task_type, job.key, variables, module.handle, business_key=module.business_key(variables)
+            factory,
+            settings,
+            task_type,
+            identity,
+            variables,
+            module.handle,
+            business_key=module.business_key(variables),
         )
         return result
 

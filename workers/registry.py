@@ -11,7 +11,12 @@ from dataclasses import dataclass
 
 
 class TaskType(enum.StrEnum):
+    # --- door order (door-order.bpmn) ---
     ORDER_REGISTER = "doorflow.order.register"
+    # --- production (production.bpmn) ---
+    # --- installation (installation.bpmn) ---
+    # --- after-sales (after-sales.bpmn) ---
+    # --- payment collection (payment-collection.bpmn) ---
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,7 @@ class TaskSpec:
 
 
 TASKS: dict[TaskType, TaskSpec] = {
+    # --- door order ---
     TaskType.ORDER_REGISTER: TaskSpec(
         name="登记订单",
         description="系统登记新订单（状态改为已登记），并把订单编号、客户、金额写入流程变量供确认表单使用。",
@@ -34,4 +40,8 @@ TASKS: dict[TaskType, TaskSpec] = {
         inputs=("orderId",),
         outputs=("orderNumber", "customerName", "totalAmount", "lineCount"),
     ),
+    # --- production ---
+    # --- installation ---
+    # --- after-sales ---
+    # --- payment collection ---
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pyzeebe import Job, JobController
@@ -16,6 +17,7 @@ from pyzeebe.errors import BusinessError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from doorflow.settings import Settings
 from models import jobs
 from models.db import unit_of_work
 from models.errors import InvalidInput, NotFound
@@ -23,7 +25,20 @@ from workers.registry import TaskType
 
 log = logging.getLogger("doorflow.workers")
 
-Handler = Callable[[Session, dict[str, Any]], dict[str, Any]]
+
+@dataclass(frozen=True)
+class TaskContext:
+    """What a handler gets besides the variables: its one transaction, the settings and the job's identity."""
+
+    session: Session
+    settings: Settings
+    job_key: int
+    process_instance_key: int
+    element_id: str
+    actor: str  # who the audit trail names, e.g. "worker:doorflow.order.register"
+
+
+Handler = Callable[[TaskContext, dict[str, Any]], dict[str, Any]]
 
 
 class BadJobData(Exception):
@@ -32,20 +47,30 @@ class BadJobData(Exception):
 
 def run_once(
     factory: sessionmaker[Session],
+    settings: Settings,
     task_type: TaskType,
-    job_key: int,
+    job: JobIdentity,
     variables: dict[str, Any],
     handler: Handler,
     business_key: str | None = None,
 ) -> dict[str, Any]:
     """Run ``handler`` in one transaction with the job-key record; a repeat returns the first result."""
+    job_key = job.key
     try:
         with unit_of_work(factory) as session:
             earlier = jobs.previous_result(session, job_key)
             if earlier is not None:
                 log.info("job %s (%s) was already done; returning its result", job_key, task_type)
                 return earlier
-            result = handler(session, variables)
+            ctx = TaskContext(
+                session=session,
+                settings=settings,
+                job_key=job_key,
+                process_instance_key=job.process_instance_key,
+                element_id=job.element_id,
+                actor=f"worker:{task_type.value}",
+            )
+            result = handler(ctx, variables)
             jobs.remember(session, job_key, task_type, business_key, result)
             return result
     except IntegrityError:
@@ -55,6 +80,13 @@ def run_once(
         if earlier is None:
             raise
         return earlier
+
+
+@dataclass(frozen=True)
+class JobIdentity:
+    key: int
+    process_instance_key: int = 0
+    element_id: str = ""
 
 
 def backoff_ms(retries_before: int, total_retries: int, base_ms: int, max_ms: int) -> int:

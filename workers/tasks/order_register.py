@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from models.orders import service
 from workers.registry import TaskType
-from workers.runtime import require_int
+from workers.runtime import TaskContext, require_int
 
 TASK_TYPE = TaskType.ORDER_REGISTER
 
@@ -17,5 +15,5 @@ def business_key(variables: dict[str, Any]) -> str:
     return f"order:{require_int(variables, 'orderId')}"
 
 
-def handle(session: Session, variables: dict[str, Any]) -> dict[str, Any]:
-    return service.register_order(session, require_int(variables, "orderId"), actor="worker:order.register")
+def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    return service.register_order(ctx.session, require_int(variables, "orderId"), actor=ctx.actor)

@@ -1,0 +1,88 @@
+"""Simulated staff: complete open user tasks the way the people in each department would.
+
+The demo command and the end-to-end tests both use it, so an order is driven through every
+department's Tasklist step with realistic answers. Answers are keyed by the user task's element
+id and live per domain in ``doorflow/staff_answers/``; a caller overrides them per run (a list
+gives one answer per round, e.g. legal rejects once, then approves).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from doorflow import staff_answers
+from doorflow.camunda import CamundaRest
+from doorflow.records import RecordLog, UserTask
+
+Answer = dict[str, Any] | Callable[[UserTask], dict[str, Any]]
+
+
+def default_answers() -> dict[str, Answer]:
+    """Every domain's happy-path answers (``doorflow/staff_answers/<domain>.py`` defines ``ANSWERS``)."""
+    merged: dict[str, Answer] = {}
+    for info in pkgutil.iter_modules(staff_answers.__path__):
+        module = importlib.import_module(f"{staff_answers.__name__}.{info.name}")
+        clash = set(merged) & set(module.ANSWERS)
+        if clash:
+            raise ValueError(f"user tasks answered twice: {sorted(clash)}")
+        merged.update(module.ANSWERS)
+    return merged
+
+
+class SimulatedStaff:
+    def __init__(self, camunda: CamundaRest, records: RecordLog, answers: Mapping[str, Answer] | None = None) -> None:
+        self.camunda = camunda
+        self.records = records
+        self.answers = dict(default_answers() if answers is None else answers)
+        self.done: list[UserTask] = []  # every task this staff completed, in order
+        self._completed: set[int] = set()
+
+    def answer_for(self, task: UserTask, overrides: Mapping[str, Answer | list[Answer]]) -> dict[str, Any]:
+        chosen = overrides.get(task.element_id)
+        if isinstance(chosen, list):
+            # One answer per round; the last one repeats.
+            chosen = chosen.pop(0) if len(chosen) > 1 else chosen[0]
+        if chosen is None:
+            chosen = self.answers.get(task.element_id)
+        if chosen is None:
+            raise KeyError(f"no simulated answer for user task {task.element_id!r}")
+        return chosen(task) if callable(chosen) else dict(chosen)
+
+    def complete(self, task: UserTask, variables: dict[str, Any]) -> None:
+        self.camunda.complete_user_task(task.key, variables)
+        self._completed.add(task.key)
+        self.done.append(task)
+
+    def work_until(
+        self,
+        root_key: int,
+        until: Callable[[], Any],
+        overrides: Mapping[str, Answer | list[Answer]] | None = None,
+        timeout_s: float = 60,
+        stop_at: set[str] | None = None,
+    ) -> Any:
+        """Complete the instance tree's open tasks until ``until()`` is truthy; return its value.
+
+        Tasks whose element id is in ``stop_at`` are left open for the caller.
+        """
+        overrides = dict(overrides or {})
+        deadline = time.monotonic() + timeout_s
+        while True:
+            result = until()
+            if result:
+                return result
+            progressed = False
+            for task in self.records.open_user_tasks_in_tree(root_key):
+                if task.key in self._completed or (stop_at and task.element_id in stop_at):
+                    continue
+                self.complete(task, self.answer_for(task, overrides))
+                progressed = True
+            if time.monotonic() > deadline:
+                open_now = [t.element_id for t in self.records.open_user_tasks_in_tree(root_key)]
+                raise TimeoutError(f"timed out after {timeout_s}s; open user tasks: {open_now}")
+            if not progressed:
+                time.sleep(0.2)

@@ -1,0 +1,7 @@
+"""Simulated answers for the collection user tasks: element id → form variables."""
+
+from __future__ import annotations
+
+from doorflow.staff import Answer
+
+ANSWERS: dict[str, Answer] = {}

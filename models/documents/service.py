@@ -1,0 +1,116 @@
+"""Render a document from its template and store it as a new version; list and read them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from doorflow.settings import ROOT
+from models import audit
+from models.documents.tables import Document, DocumentCategory
+from models.errors import NotFound
+
+TEMPLATES = ROOT / "templates"
+
+
+def _money(value: Decimal | int | str) -> str:
+    """Amounts as people read them on paper: ¥12,345.60."""
+    return f"¥{Decimal(value):,.2f}"
+
+
+def _cn_date(value: date | datetime | str) -> str:
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+@lru_cache
+def environment() -> Environment:
+    """Strict: a template naming a missing value fails loudly instead of printing a blank on a contract."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = _money
+    env.filters["cn_date"] = _cn_date
+    return env
+
+
+def render(template: str, context: Mapping[str, Any]) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def store(
+    session: Session,
+    *,
+    subject: str,
+    kind: str,
+    category: DocumentCategory,
+    title: str,
+    template: str,
+    context: Mapping[str, Any],
+    actor: str,
+    order_id: int | None = None,
+) -> Document:
+    """Render ``template`` and keep it as the next version of (subject, kind)."""
+    content = render(template, context)
+    latest = session.scalar(
+        select(func.max(Document.version)).where(Document.subject == subject, Document.kind == kind)
+    )
+    version = (latest or 0) + 1
+    doc = Document(
+        order_id=order_id,
+        subject=subject,
+        kind=kind,
+        category=category,
+        version=version,
+        title=title,
+        filename=f"{kind}-{subject.replace(':', '-')}-v{version}.html",
+        template=template,
+        content=content,
+        created_by=actor,
+    )
+    session.add(doc)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="document.created",
+        entity="document",
+        entity_id=doc.id,
+        after={"subject": subject, "kind": kind, "version": version, "title": title},
+    )
+    return doc
+
+
+def list_documents(session: Session, *, order_id: int | None = None, subject: str | None = None) -> list[Document]:
+    query = select(Document).order_by(Document.id)
+    if order_id is not None:
+        query = query.where(Document.order_id == order_id)
+    if subject is not None:
+        query = query.where(Document.subject == subject)
+    return list(session.scalars(query))
+
+
+def get_document(session: Session, document_id: int) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None:
+        raise NotFound("document", document_id)
+    return doc
+
+
+def read_document(session: Session, document_id: int, actor: str) -> Document:
+    """Fetch a document for reading; every read is in the audit trail (policy 001 §6)."""
+    doc = get_document(session, document_id)
+    audit.record(session, actor=actor, action="document.read", entity="document", entity_id=doc.id)
+    return doc
