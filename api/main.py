@@ -9,8 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api.routes import documents, orders
+from api.routes import documents, orders, tasks
 from doorflow.camunda import CamundaRest, EngineRejected, EngineUnreachable
+from doorflow.inbox import TaskInbox
 from doorflow.settings import Settings, get_settings
 from models.db import make_engine, make_sessionmaker
 from models.errors import Conflict, InvalidInput, NotFound
@@ -27,6 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.sessionmaker = make_sessionmaker(db)
         app.state.camunda = CamundaRest(settings.camunda_rest_url, settings.engine_request_timeout_s)
+        records = settings.engine_records_file
+        app.state.inbox = TaskInbox(records) if records is not None else None
         yield
         app.state.camunda.close()
         db.dispose()
@@ -39,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(orders.router)
     app.include_router(documents.router)
+    app.include_router(tasks.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness of the API and its database")
     def health(request: Request) -> dict[str, str]:
