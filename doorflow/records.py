@@ -96,6 +96,22 @@ class RecordLog:
         tree = self.instance_tree(root_key)
         return [t for t in self.user_tasks().values() if t.state == "CREATED" and t.process_instance_key in tree]
 
+    def open_message_subscriptions(self, tree: set[int]) -> list[dict[str, Any]]:
+        """Message catch events of these instances that are waiting: messageName, correlationKey, …"""
+        open_: dict[tuple[int, str], dict[str, Any]] = {}
+        for rec in self.events("PROCESS_MESSAGE_SUBSCRIPTION"):
+            value = rec["value"]
+            if value["processInstanceKey"] not in tree:
+                continue
+            ident = (value["elementInstanceKey"], value["messageName"])
+            if rec["intent"] == "CREATED":
+                open_[ident] = value
+            elif rec["intent"] in {"CORRELATED", "DELETED"} and not (
+                rec["intent"] == "CORRELATED" and not value.get("interrupting", True)
+            ):
+                open_.pop(ident, None)
+        return list(open_.values())
+
     def child_instances(self, parent_key: int, process_id: str | None = None) -> list[int]:
         """Keys of instances started by ``parent_key``'s call activities, oldest first."""
         return [

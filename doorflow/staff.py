@@ -19,6 +19,9 @@ from doorflow.camunda import CamundaRest
 from doorflow.records import RecordLog, UserTask
 
 Answer = dict[str, Any] | Callable[[UserTask], dict[str, Any]]
+# Plays another system or department when the process waits for a message: gets the waiting
+# subscription (messageName, correlationKey, processInstanceKey …) and e.g. calls the API.
+Responder = Callable[[dict[str, Any]], None]
 
 
 def default_answers() -> dict[str, Answer]:
@@ -34,12 +37,20 @@ def default_answers() -> dict[str, Answer]:
 
 
 class SimulatedStaff:
-    def __init__(self, camunda: CamundaRest, records: RecordLog, answers: Mapping[str, Answer] | None = None) -> None:
+    def __init__(
+        self,
+        camunda: CamundaRest,
+        records: RecordLog,
+        answers: Mapping[str, Answer] | None = None,
+        responders: Mapping[str, Responder] | None = None,
+    ) -> None:
         self.camunda = camunda
         self.records = records
         self.answers = dict(default_answers() if answers is None else answers)
+        self.responders = dict(responders or {})
         self.done: list[UserTask] = []  # every task this staff completed, in order
         self._completed: set[int] = set()
+        self._responded: set[tuple[int, str]] = set()
 
     def answer_for(self, task: UserTask, overrides: Mapping[str, Answer | list[Answer]]) -> dict[str, Any]:
         chosen = overrides.get(task.element_id)
@@ -56,6 +67,18 @@ class SimulatedStaff:
         self.camunda.complete_user_task(task.key, variables)
         self._completed.add(task.key)
         self.done.append(task)
+
+    def _respond(self, root_key: int) -> bool:
+        acted = False
+        for sub in self.records.open_message_subscriptions(self.records.instance_tree(root_key)):
+            ident = (sub["elementInstanceKey"], sub["messageName"])
+            responder = self.responders.get(sub["messageName"])
+            if responder is None or ident in self._responded:
+                continue
+            self._responded.add(ident)
+            responder(sub)
+            acted = True
+        return acted
 
     def work_until(
         self,
@@ -81,6 +104,8 @@ class SimulatedStaff:
                     continue
                 self.complete(task, self.answer_for(task, overrides))
                 progressed = True
+            if self.responders:
+                progressed |= self._respond(root_key)
             if time.monotonic() > deadline:
                 open_now = [t.element_id for t in self.records.open_user_tasks_in_tree(root_key)]
                 raise TimeoutError(f"timed out after {timeout_s}s; open user tasks: {open_now}")
