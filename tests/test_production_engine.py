@@ -18,6 +18,7 @@ from models.documents.tables import Document
 from models.production.tables import (
     Inspection,
     InspectionKind,
+    MaterialAllocation,
     PlanStatus,
     ProductionDelay,
     ProductionPlan,
@@ -71,7 +72,8 @@ def start_production(
     api: TestClient, live_engine: LiveEngine, customer: str, **overrides: Any
 ) -> tuple[dict[str, Any], int]:
     """An order through the API (its door-order instance starts too), then door-production started directly."""
-    response = api.post("/orders", json=order_payload(customer_name=customer, lines=STEEL_AND_WOOD, **overrides))
+    overrides.setdefault("lines", STEEL_AND_WOOD)
+    response = api.post("/orders", json=order_payload(customer_name=customer, **overrides))
     assert response.status_code == 201, response.text
     order = response.json()
     pik = live_engine.camunda.create_process_instance(
@@ -125,15 +127,19 @@ def plans_of(s: Session, order_id: int) -> list[ProductionPlan]:
 def test_production_happy_path(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
-    order, pik = start_production(api, live_engine, "杭州滨江生产顺利有限公司")
+    # 250 fire doors need more fire-door cores than the 200 in stock: two shortages, bought in parallel.
+    fire = {"door_type": "fire", "width_mm": 1200, "height_mm": 2100, "handing": "right_outswing", "quantity": 250,
+            "unit_price": "1860.00"}  # fmt: skip
+    order, pik = start_production(api, live_engine, "杭州滨江生产顺利有限公司", lines=[*STEEL_AND_WOOD, fire])
     warehouse = Warehouse(api, order["id"])
     staff = run_to_end(live_engine, pik, warehouse)
 
     records = live_engine.records
     assert [t.element_id for t in staff.done].count("ReportStageProgress") == 5
     assert {t.candidate_groups[0] for t in staff.done if t.element_id == "ReviewPlan"} == {"technical"}
-    assert records.visited(pik, "RaisePurchaseOrder") == 1  # only the lock cores are short
-    assert records.visited(pik, "StockIn") == 1
+    assert records.visited(pik, "RaisePurchaseOrder") == 2  # lock cores and fire-door cores are short
+    assert records.visited(pik, "StockIn") == 2
+    assert [t.candidate_groups for t in staff.done if t.element_id == "IncomingInspection"] == [["quality"]] * 2
     assert records.visited(pik, "ReportDelay", "ELEMENT_ACTIVATED") == 0
     with sessions() as s:
         (plan,) = plans_of(s, order["id"])
@@ -145,11 +151,26 @@ def test_production_happy_path(
         assert all(st.status == StageStatus.COMPLETED and st.progress_percent == 100 for st in plan.stages)
         reports = s.scalars(select(ProgressReport).where(ProgressReport.stage_id.in_([st.id for st in plan.stages])))
         assert len(list(reports)) == 5
-        (po,) = s.scalars(select(PurchaseOrder).where(PurchaseOrder.order_id == order["id"])).all()
-        assert po.material.code == "LOCK-CORE-C" and po.status == PurchaseStatus.ACCEPTED
-        assert po.supplier.name == "浙江永康金盾锁业有限公司"  # best-scored qualified (class A/B) lock supplier
-        kinds = [(i.kind, i.passed) for i in s.scalars(select(Inspection).where(Inspection.order_id == order["id"]))]
-        assert kinds == [(InspectionKind.INCOMING, True), (InspectionKind.FINAL, True)]
+        pos = s.scalars(select(PurchaseOrder).where(PurchaseOrder.order_id == order["id"])).all()
+        bought = {p.material.code: (p.supplier.name, p.status) for p in pos}
+        # Each shortage's instance waited for its own purchase order: both were received and accepted.
+        assert bought == {
+            "LOCK-CORE-C": ("浙江永康金盾锁业有限公司", PurchaseStatus.ACCEPTED),  # best qualified; class D is cheaper
+            "FIRE-CORE": ("宝钢（杭州）钢材加工配送有限公司", PurchaseStatus.ACCEPTED),
+        }
+        po = next(p for p in pos if p.material.code == "LOCK-CORE-C")
+        lock_allocations = s.scalars(
+            select(MaterialAllocation).where(
+                MaterialAllocation.order_id == order["id"], MaterialAllocation.material_id == po.material_id
+            )
+        ).all()
+        # What stock had plus what was bought covers exactly the 4 steel doors' lock cores.
+        assert sum(a.quantity for a in lock_allocations) == 4
+        assert po.number in {a.source for a in lock_allocations}
+        kinds = sorted(
+            (i.kind.value, i.passed) for i in s.scalars(select(Inspection).where(Inspection.order_id == order["id"]))
+        )
+        assert kinds == [("final", True), ("incoming", True), ("incoming", True)]
         (doc,) = s.scalars(select(Document).where(Document.order_id == order["id"], Document.kind == "work_order"))
         assert "生产任务单" in doc.content and "GY-MD-01 V3.1" in doc.content and "C级防盗锁芯" in doc.content
     # A second receipt for the accepted purchase order makes no sense: refused, nothing changes.

@@ -384,12 +384,10 @@ def accept_goods(session: Session, number: str, *, actor: str) -> None:
             passed=True,
         )
     )
-    material = session.scalars(select(Material).where(Material.id == po.material_id).with_for_update()).one()
-    before = material.on_hand
-    material.on_hand += po.quantity  # into stock …
-    material.on_hand -= po.quantity  # … and straight out again to the order it was bought for
+    # Bought for this order: booked into stock and straight out to the order's allocation, so the
+    # free stock other orders see is unchanged.
     session.add(
-        MaterialAllocation(order_id=po.order_id, material_id=material.id, quantity=po.quantity, source=po.number)
+        MaterialAllocation(order_id=po.order_id, material_id=po.material_id, quantity=po.quantity, source=po.number)
     )
     po.status = PurchaseStatus.ACCEPTED
     audit.record(
@@ -398,7 +396,7 @@ def accept_goods(session: Session, number: str, *, actor: str) -> None:
         action="goods.accepted",
         entity="purchase_order",
         entity_id=po.number,
-        before={"status": PurchaseStatus.RECEIVED.value, "on_hand": str(before)},
+        before={"status": PurchaseStatus.RECEIVED.value},
         after={"status": po.status.value, "stock_in": str(po.quantity), "allocated_to_order": po.order_id},
     )
 
