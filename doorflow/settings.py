@@ -5,6 +5,7 @@ Every "[X]" of the factory policies that the walking skeleton needs lives here, 
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -93,8 +94,8 @@ class Settings(BaseSettings):
     production_due_buffer_days: int = Field(
         default=7, ge=0, description="Production must finish this many days before the delivery date."
     )
-    production_due_time: str = Field(
-        default="18:00", description="Time of day (factory time zone) the production due date ends."
+    production_due_time: time = Field(
+        default=time(18, 0), description="Time of day (factory time zone) the production due date ends."
     )
     factory_timezone: str = Field(default="Asia/Shanghai", description="Time zone of the factory's dates.")
     production_stages: list[StageSetting] = Field(

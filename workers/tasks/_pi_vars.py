@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -49,7 +49,7 @@ def require_date(variables: dict[str, Any], name: str) -> date:
 def plan_config(settings: Settings) -> PlanConfig:
     return PlanConfig(
         due_buffer_days=settings.production_due_buffer_days,
-        due_time=time.fromisoformat(settings.production_due_time),
+        due_time=settings.production_due_time,
         timezone=settings.factory_timezone,
         stages=[StagePlan(s.name, s.owner, s.days) for s in settings.production_stages],
     )
