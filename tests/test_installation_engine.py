@@ -148,3 +148,30 @@ def test_customer_proposes_another_date_and_failed_inspection_is_fixed(
         ).all()
         assert [(r.round, r.passed, r.cause) for r in rounds] == [(1, False, "门框与墙体缝隙未打胶"), (2, True, None)]
         assert rounds[1].fix_note and "密封条" in rounds[1].fix_note
+
+
+def test_site_not_ready_goes_back_to_scheduling(
+    api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    order, pik = start_installation(api, live_engine, "丽水现场未就绪测试有限公司")
+    records = live_engine.records
+    staff = SimulatedStaff(live_engine.camunda, records)
+    not_ready = {"siteReady": "no", "goodsDamaged": "no", "checkNotes": "墙面未抹灰，洞口尚未收口"}
+    ready = {"siteReady": "yes", "goodsDamaged": "no", "checkNotes": "现场已具备条件"}
+    staff.work_until(
+        pik, lambda: completed(live_engine, pik), overrides={"PreInstallCheck": [not_ready, ready]}, timeout_s=90
+    )
+
+    assert records.incidents(pik) == []
+    assert records.visited(pik, "ScheduleInstallation") == 2
+    assert records.visited(pik, "ConfirmInstallationDate") == 2
+    assert records.visited(pik, "IssueInstallationPlan") == 2  # a new plan for the new date
+    assert records.visited(pik, "RequestReplacement") == 0
+    with sessions() as s:
+        inst = installation_of(s, order["id"])
+        checks = s.scalars(select(SiteCheck).where(SiteCheck.installation_id == inst.id).order_by(SiteCheck.id)).all()
+        assert [c.site_ready for c in checks] == [False, True]
+        plans = s.scalars(
+            select(Document).where(Document.order_id == order["id"], Document.kind == "installation_plan")
+        )
+        assert [d.version for d in plans] == [1, 2]

@@ -173,6 +173,10 @@ def test_production_happy_path(
         assert kinds == [("final", True), ("incoming", True), ("incoming", True)]
         (doc,) = s.scalars(select(Document).where(Document.order_id == order["id"], Document.kind == "work_order"))
         assert "生产任务单" in doc.content and "GY-MD-01 V3.1" in doc.content and "C级防盗锁芯" in doc.content
+    overview = api.get(f"/orders/{order['id']}/production").json()
+    assert (overview["version"], overview["status"], overview["craft_document"]) == (1, "packed", "GY-MD-01 V3.1")
+    assert {(st["status"], st["progress_percent"]) for st in overview["stages"]} == {("completed", 100)}
+    assert len(overview["inspections"]) == 3 and overview["delays"] == []
     # A second receipt for the accepted purchase order makes no sense: refused, nothing changes.
     again = api.post(f"/purchase-orders/{po.number}/receipt", json={"quantity": "1", "received_by": "仓库 周敏"})
     assert again.status_code == 409
@@ -303,6 +307,8 @@ def test_production_delay_timer_raises_a_delay_while_production_goes_on(
         assert (delay.old_due_date, delay.new_due_date) == (due, due + timedelta(days=10))
         notice = s.get(Document, delay.notice_document_id)
         assert notice is not None and "生产延期告知函" in notice.content and "台风" in notice.content
+    (reported,) = api.get(f"/orders/{order['id']}/production").json()["delays"]
+    assert reported["cause"] == "force_majeure" and reported["customer_informed"] is True
 
 
 def test_goods_receipt_api_refuses_bad_receipts(api: TestClient, live_engine: LiveEngine) -> None:

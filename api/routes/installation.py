@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import CamundaDep, SessionDep, SettingsDep
 from models.installation import service
-from models.installation.schemas import ReplacementArrivedIn, ReplacementOut
+from models.installation.schemas import InstallationOut, ReplacementArrivedIn, ReplacementOut
 
 router = APIRouter(tags=["installation"])
 
@@ -36,3 +36,12 @@ def replacement_arrived(
         actor="api",
     )
     return ReplacementOut.model_validate(replacement)
+
+
+@router.get(
+    "/orders/{order_id}/installation",
+    summary="An order's installation: schedule, pre-install checks, replacement goods, inspections",
+    responses={404: {"description": "No such order, or no installation yet."}},
+)
+def get_installation(order_id: int, session: SessionDep) -> InstallationOut:
+    return InstallationOut.model_validate(service.installation_overview(session, order_id), from_attributes=True)

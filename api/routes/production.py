@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from api.deps import CamundaDep, SessionDep, SettingsDep
 from models.production import service
-from models.production.schemas import PurchaseOrderOut, ReceiptIn, ReceiptOut
+from models.production.schemas import ProductionOut, PurchaseOrderOut, ReceiptIn, ReceiptOut
 from models.production.tables import PurchaseOrder
 
 router = APIRouter(tags=["production"])
@@ -68,3 +68,12 @@ def receive_goods(
         received_by=receipt.received_by,
         received_at=receipt.received_at,
     )
+
+
+@router.get(
+    "/orders/{order_id}/production",
+    summary="An order's current production plan: stages with progress, inspections with causes, delays",
+    responses={404: {"description": "No such order, or no production plan yet."}},
+)
+def get_production(order_id: int, session: SessionDep) -> ProductionOut:
+    return ProductionOut.model_validate(service.production_overview(session, order_id), from_attributes=True)

@@ -189,3 +189,27 @@ def complete(session: Session, installation_id: int, install_note: str | None, *
         return
     inst.completed_at = datetime.now(UTC)
     _set_status(session, inst, InstallationStatus.COMPLETED, actor, install_note=install_note)
+
+
+def installation_overview(session: Session, order_id: int) -> dict[str, Any]:
+    """An order's installation with its checks, replacements and inspections (for the API)."""
+    order = get_order(session, order_id)
+    inst = session.scalars(select(Installation).where(Installation.order_id == order.id)).first()
+    if inst is None:
+        raise NotFound("installation of order", order_id)
+
+    def rows(table: Any, order_by: Any) -> list[Any]:
+        return list(session.scalars(select(table).where(table.installation_id == inst.id).order_by(order_by)))
+
+    return {
+        "id": inst.id,
+        "order_id": inst.order_id,
+        "status": inst.status,
+        "site_address": inst.site_address,
+        "scheduled_date": inst.scheduled_date,
+        "team": inst.team,
+        "completed_at": inst.completed_at,
+        "checks": rows(SiteCheck, SiteCheck.id),
+        "replacements": rows(Replacement, Replacement.id),
+        "inspections": rows(InstallationInspection, InstallationInspection.round),
+    }

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.production.tables import DelayCause, PurchaseStatus
+from models.production.tables import DelayCause, InspectionKind, PlanStatus, PurchaseStatus, StageStatus
 
 
 class ReceiptIn(BaseModel):
@@ -52,3 +52,56 @@ class DelayIn(BaseModel):
     remedy: str = Field(min_length=1, max_length=2000)
     new_due_date: date
     responsibility: str = Field(min_length=1, max_length=200)
+
+
+class StageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    name: str
+    owner: str
+    planned_start: date
+    milestone: date = Field(description="Planned finish of the stage.")
+    status: StageStatus
+    progress_percent: int
+    completed_at: datetime | None
+
+
+class InspectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: InspectionKind
+    purchase_order_id: int | None
+    round: int
+    passed: bool
+    cause: str | None
+    rework_note: str | None
+    inspected_at: datetime
+
+
+class DelayOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    cause: DelayCause
+    cause_detail: str
+    remedy: str
+    old_due_date: date
+    new_due_date: date
+    responsibility: str
+    customer_informed: bool
+    notice_document_id: int | None
+    created_at: datetime
+
+
+class ProductionOut(BaseModel):
+    """The order's current production plan with its stages, inspections and delays."""
+
+    plan_id: int
+    version: int
+    status: PlanStatus
+    craft_document: str = Field(description="Code and version of the craft documents the plan follows.")
+    due_date: date
+    review_comments: str | None
+    stages: list[StageOut]
+    inspections: list[InspectionOut]
+    delays: list[DelayOut]

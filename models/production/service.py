@@ -604,3 +604,30 @@ def record_delay(session: Session, plan_id: int, data: DelayIn, *, actor: str) -
         },
     )
     return {"delayId": delay.id, "delayNoticeDocumentId": notice.id}
+
+
+def production_overview(session: Session, order_id: int) -> dict[str, Any]:
+    """The latest plan of an order with its stages, every inspection and every delay (for the API)."""
+    order = get_order(session, order_id)
+    plan = session.scalars(
+        select(ProductionPlan).where(ProductionPlan.order_id == order.id).order_by(ProductionPlan.version.desc())
+    ).first()
+    if plan is None:
+        raise NotFound("production plan of order", order_id)
+    return {
+        "plan_id": plan.id,
+        "version": plan.version,
+        "status": plan.status,
+        "craft_document": f"{plan.craft_document.code} {plan.craft_document.version}",
+        "due_date": plan.due_date,
+        "review_comments": plan.review_comments,
+        "stages": plan.stages,
+        "inspections": list(
+            session.scalars(select(Inspection).where(Inspection.order_id == order.id).order_by(Inspection.id))
+        ),
+        "delays": list(
+            session.scalars(
+                select(ProductionDelay).where(ProductionDelay.order_id == order.id).order_by(ProductionDelay.id)
+            )
+        ),
+    }
