@@ -5,10 +5,11 @@ Every "[X]" of the factory policies that the walking skeleton needs lives here, 
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +19,33 @@ CAMUNDA_VERSION = "8.9.17"
 # The Camunda distribution the local (no-Docker) engine runs: the newest whose archive
 # Maven Central serves to this project's machines. See README "Engine versions".
 LOCAL_ENGINE_VERSION = "8.6.0"
+
+
+class StageSetting(BaseModel):
+    """One production stage of the standard plan: its name, owner and working days."""
+
+    name: str
+    owner: str
+    days: int = Field(gt=0)
+
+
+DEFAULT_STAGES = [
+    StageSetting(name="下料", owner="下料车间 张建国", days=2),
+    StageSetting(name="成型", owner="成型车间 李伟", days=3),
+    StageSetting(name="表面处理", owner="涂装车间 王芳", days=2),
+    StageSetting(name="装配", owner="装配车间 赵强", days=2),
+    StageSetting(name="包装", owner="成品库 陈静", days=1),
+]
+
+# Bill of materials per door type: material code → quantity per door. Kept simple on purpose;
+# the factory tunes it here (or via DOORFLOW_PRODUCTION_BOM as JSON).
+DEFAULT_BOM: dict[str, dict[str, str]] = {
+    "steel_security": {"STEEL-SHEET-1.0": "2", "LOCK-CORE-C": "1", "HINGE-SS": "3", "FRAME-STEEL": "1"},
+    "wooden": {"WOOD-PANEL-40": "2", "HINGE-SS": "3", "LOCK-MECH": "1"},
+    "fire": {"STEEL-SHEET-1.0": "2", "FIRE-CORE": "1", "HINGE-SS": "3", "FRAME-STEEL": "1"},
+    "glass": {"GLASS-TEMP-10": "1", "HINGE-SS": "2"},
+    "aluminium": {"ALU-PROFILE": "6", "HINGE-SS": "3"},
+}
 
 
 class Settings(BaseSettings):
@@ -61,6 +89,38 @@ class Settings(BaseSettings):
     order_max_door_width_mm: int = Field(default=3_000, description="Widest door opening the factory builds.")
     order_max_door_height_mm: int = Field(default=4_000, description="Tallest door opening the factory builds.")
     order_max_quantity_per_line: int = 500
+
+    # Production (door-production.bpmn)
+    production_due_buffer_days: int = Field(
+        default=7, ge=0, description="Production must finish this many days before the delivery date."
+    )
+    production_due_time: time = Field(
+        default=time(18, 0), description="Time of day (factory time zone) the production due date ends."
+    )
+    factory_timezone: str = Field(default="Asia/Shanghai", description="Time zone of the factory's dates.")
+    production_stages: list[StageSetting] = Field(
+        default_factory=lambda: list(DEFAULT_STAGES), description="Stages of a production plan, in order."
+    )
+    production_bom: dict[str, dict[str, str]] = Field(
+        default_factory=lambda: dict(DEFAULT_BOM),
+        description="Bill of materials: door type → material code → quantity per door.",
+    )
+    supplier_qualified_classes: list[str] = Field(
+        default_factory=lambda: ["A", "B"], description="Supplier classes that may receive purchase orders."
+    )
+    supplier_score_weights: dict[str, str] = Field(
+        default_factory=lambda: {"quality": "0.4", "lead_time": "0.2", "price": "0.2", "service": "0.2"},
+        description="Weights of the supplier scores when choosing the best qualified supplier.",
+    )
+    goods_received_message_ttl_ms: int = Field(
+        default=86_400_000, description="How long a goods receipt waits for its purchase order's process to listen."
+    )
+
+    # Installation (door-installation.bpmn)
+    installation_default_team: str = Field(default="安装一组", description="Team proposed when scheduling.")
+    replacement_message_ttl_ms: int = Field(
+        default=86_400_000, description="How long a replacement-arrived notice waits for the process to listen."
+    )
 
     @property
     def engine_dir(self) -> Path:

@@ -14,7 +14,23 @@ class TaskType(enum.StrEnum):
     # --- door order (door-order.bpmn) ---
     ORDER_REGISTER = "doorflow.order.register"
     # --- production (production.bpmn) ---
+    PRODUCTION_PLAN = "doorflow.production.plan"
+    PRODUCTION_RECORD_REVIEW = "doorflow.production.record_review"
+    PRODUCTION_CHECK_MATERIALS = "doorflow.production.check_materials"
+    PRODUCTION_PURCHASE = "doorflow.production.purchase"
+    PRODUCTION_STOCK_IN = "doorflow.production.stock_in"
+    PRODUCTION_RETURN_REORDER = "doorflow.production.return_reorder"
+    PRODUCTION_RECORD_PROGRESS = "doorflow.production.record_progress"
+    PRODUCTION_RECORD_FINAL_INSPECTION = "doorflow.production.record_final_inspection"
+    PRODUCTION_PACK = "doorflow.production.pack"
+    PRODUCTION_RECORD_DELAY = "doorflow.production.record_delay"
     # --- installation (installation.bpmn) ---
+    INSTALLATION_OPEN = "doorflow.installation.open"
+    INSTALLATION_PLAN = "doorflow.installation.plan"
+    INSTALLATION_RECORD_CHECK = "doorflow.installation.record_check"
+    INSTALLATION_REQUEST_REPLACEMENT = "doorflow.installation.request_replacement"
+    INSTALLATION_RECORD_INSPECTION = "doorflow.installation.record_inspection"
+    INSTALLATION_COMPLETE = "doorflow.installation.complete"
     # --- after-sales (after-sales.bpmn) ---
     # --- payment collection (payment-collection.bpmn) ---
 
@@ -41,7 +57,128 @@ TASKS: dict[TaskType, TaskSpec] = {
         outputs=("orderNumber", "customerName", "totalAmount", "lineCount"),
     ),
     # --- production ---
+    TaskType.PRODUCTION_PLAN: TaskSpec(
+        name="编制生产计划",
+        description="按订单交期减去缓冲天数排定生产截止日，按配置的工序（下料、成型、表面处理、装配、包装）倒排各阶段里程碑和负责人，"
+        "注明所依据的工艺文件版本；被驳回后重新编制即生成新版本。输出截止时间 productionDueAt 供延期定时器使用。",
+        module="production_plan",
+        inputs=("orderId",),
+        outputs=(
+            "planId",
+            "planVersion",
+            "craftDocument",
+            "customerName",
+            "productionDueDate",
+            "productionDueAt",
+            "stages",
+        ),
+    ),
+    TaskType.PRODUCTION_RECORD_REVIEW: TaskSpec(
+        name="记录计划评审结果",
+        description="记录技术部对生产计划的评审结论（通过或驳回）及意见。",
+        module="production_record_review",
+        inputs=("planId", "planDecision", "planReviewComments"),
+        outputs=(),
+    ),
+    TaskType.PRODUCTION_CHECK_MATERIALS: TaskSpec(
+        name="物料检查",
+        description="按物料清单计算订单所需物料，从库存中预留可用数量，输出缺料清单 shortages。",
+        module="production_check_materials",
+        inputs=("orderId",),
+        outputs=("shortages", "shortageCount"),
+    ),
+    TaskType.PRODUCTION_PURCHASE: TaskSpec(
+        name="下达采购订单",
+        description="为一项缺料从合格供应商名录中选择综合评分最高的供应商并下达采购订单，输出采购单号（到货消息的关联键）。",
+        module="production_purchase",
+        inputs=("orderId", "shortage"),
+        outputs=("purchaseOrderNumber", "purchaseDescription"),
+    ),
+    TaskType.PRODUCTION_STOCK_IN: TaskSpec(
+        name="检验合格入库",
+        description="记录来料检验合格，货物入库并预留给本订单。",
+        module="production_stock_in",
+        inputs=("purchaseOrderNumber",),
+        outputs=(),
+    ),
+    TaskType.PRODUCTION_RETURN_REORDER: TaskSpec(
+        name="退货并重新采购",
+        description="记录来料检验不合格及原因，退回货物，并重新下达采购订单（优先选择其他合格供应商）。",
+        module="production_return_reorder",
+        inputs=("purchaseOrderNumber", "incomingFailCause"),
+        outputs=("purchaseOrderNumber", "purchaseDescription"),
+    ),
+    TaskType.PRODUCTION_RECORD_PROGRESS: TaskSpec(
+        name="记录阶段进度",
+        description="保存生产阶段的进度报告（完成百分比、说明），阶段完成时标记为已完成。",
+        module="production_record_progress",
+        inputs=("stageId", "progressPercent", "progressNote", "stageCompleted"),
+        outputs=(),
+    ),
+    TaskType.PRODUCTION_RECORD_FINAL_INSPECTION: TaskSpec(
+        name="记录成品检验",
+        description="保存成品检验结果；不合格须记录原因，复检时一并记录此前的返工说明。",
+        module="production_record_final_inspection",
+        inputs=("planId", "finalResult", "finalFailCause", "reworkNote"),
+        outputs=("finalInspectionRound",),
+    ),
+    TaskType.PRODUCTION_PACK: TaskSpec(
+        name="包装并出具生产任务单",
+        description="标记订单产品已包装，生成并存档生产任务单。",
+        module="production_pack",
+        inputs=("planId",),
+        outputs=("workOrderDocumentId",),
+    ),
+    TaskType.PRODUCTION_RECORD_DELAY: TaskSpec(
+        name="记录延期并告知客户",
+        description="记录生产延期的原因（不可抗力或内部原因）、补救措施、新交期和责任，生成延期告知函告知客户。",
+        module="production_record_delay",
+        inputs=("planId", "delayCause", "delayCauseDetail", "delayRemedy", "newDueDate", "delayResponsibility"),
+        outputs=("delayId", "delayNoticeDocumentId"),
+    ),
     # --- installation ---
+    TaskType.INSTALLATION_OPEN: TaskSpec(
+        name="建立安装任务",
+        description="为订单建立安装记录，带出客户、现场地址和默认安装班组供排期表单使用。",
+        module="installation_open",
+        inputs=("orderId",),
+        outputs=("installationId", "siteAddress", "customerName", "customerPhone", "installTeam"),
+    ),
+    TaskType.INSTALLATION_PLAN: TaskSpec(
+        name="出具安装计划单",
+        description="保存客户确认的安装日期、班组和地址，生成并存档安装计划单。",
+        module="installation_plan",
+        inputs=("installationId", "installDate", "installTeam", "siteAddress"),
+        outputs=("installationPlanDocumentId",),
+    ),
+    TaskType.INSTALLATION_RECORD_CHECK: TaskSpec(
+        name="记录安装前检查",
+        description="保存安装前对现场和货物的检查结果。",
+        module="installation_record_check",
+        inputs=("installationId", "siteReady", "goodsDamaged", "checkNotes"),
+        outputs=(),
+    ),
+    TaskType.INSTALLATION_REQUEST_REPLACEMENT: TaskSpec(
+        name="申请更换货物",
+        description="货物损坏时登记补发（更换）申请，等待补发货物到达的消息。",
+        module="installation_request_replacement",
+        inputs=("installationId", "checkNotes"),
+        outputs=("replacementId",),
+    ),
+    TaskType.INSTALLATION_RECORD_INSPECTION: TaskSpec(
+        name="记录安装检验",
+        description="保存安装质量检验结果；不合格须记录原因，复检时记录整改说明。",
+        module="installation_record_inspection",
+        inputs=("installationId", "installResult", "installFailCause", "fixNote"),
+        outputs=("installationInspectionRound",),
+    ),
+    TaskType.INSTALLATION_COMPLETE: TaskSpec(
+        name="记录安装完成",
+        description="标记安装完成（客户验收在订单主流程中进行）。",
+        module="installation_complete",
+        inputs=("installationId", "installNote"),
+        outputs=(),
+    ),
     # --- after-sales ---
     # --- payment collection ---
 }

@@ -1,0 +1,79 @@
+"""Production: purchase orders of an order, and the warehouse's goods receipt (publishes GoodsReceived)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import CamundaDep, SessionDep, SettingsDep
+from models.production import service
+from models.production.schemas import ProductionOut, PurchaseOrderOut, ReceiptIn, ReceiptOut
+from models.production.tables import PurchaseOrder
+
+router = APIRouter(tags=["production"])
+
+
+def _po_out(po: PurchaseOrder) -> PurchaseOrderOut:
+    return PurchaseOrderOut(
+        number=po.number,
+        order_id=po.order_id,
+        material_code=po.material.code,
+        material_name=po.material.name,
+        supplier_name=po.supplier.name,
+        quantity=po.quantity,
+        status=po.status,
+        replaces_id=po.replaces_id,
+    )
+
+
+@router.get(
+    "/orders/{order_id}/purchase-orders",
+    summary="Purchase orders raised for an order's material shortages, oldest first",
+    responses={404: {"description": "No such order."}},
+)
+def list_purchase_orders(order_id: int, session: SessionDep) -> list[PurchaseOrderOut]:
+    return [_po_out(po) for po in service.list_purchase_orders(session, order_id)]
+
+
+@router.post(
+    "/purchase-orders/{number}/receipt",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record the delivery of a purchase order; its production process goes on to incoming inspection",
+    responses={
+        404: {"description": "No such purchase order."},
+        409: {"description": "The purchase order is not waiting for goods (already received, accepted or returned)."},
+        422: {"description": "Invalid receipt; the detail names the field."},
+        503: {"description": "The engine is unreachable; nothing is stored, retry later."},
+    },
+)
+def receive_goods(
+    number: str, body: ReceiptIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep
+) -> ReceiptOut:
+    receipt = service.receive_goods(
+        session,
+        number,
+        body,
+        lambda po_number, receipt_id: camunda.publish_message(
+            service.GOODS_RECEIVED,
+            po_number,
+            ttl_ms=settings.goods_received_message_ttl_ms,
+            message_id=f"receipt-{receipt_id}",
+        ),
+        actor="api",
+    )
+    return ReceiptOut(
+        id=receipt.id,
+        purchase_order_number=number,
+        quantity=receipt.quantity,
+        delivery_note=receipt.delivery_note,
+        received_by=receipt.received_by,
+        received_at=receipt.received_at,
+    )
+
+
+@router.get(
+    "/orders/{order_id}/production",
+    summary="An order's current production plan: stages with progress, inspections with causes, delays",
+    responses={404: {"description": "No such order, or no production plan yet."}},
+)
+def get_production(order_id: int, session: SessionDep) -> ProductionOut:
+    return ProductionOut.model_validate(service.production_overview(session, order_id), from_attributes=True)

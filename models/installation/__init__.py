@@ -1,0 +1,1 @@
+"""Installation: schedule, pre-install checks, replacement goods, inspections, completion."""

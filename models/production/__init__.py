@@ -1,0 +1,1 @@
+"""Production: plans with stages, craft documents, materials, suppliers, purchasing, inspections, delays."""

@@ -1,0 +1,107 @@
+"""Input and output shapes of the production domain (pydantic); English descriptions feed OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.production.tables import DelayCause, InspectionKind, PlanStatus, PurchaseStatus, StageStatus
+
+
+class ReceiptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="Quantity delivered.")
+    delivery_note: str | None = Field(default=None, max_length=80, description="Supplier's delivery note number.")
+    received_by: str = Field(min_length=1, max_length=120, description="Warehouse clerk who received the goods.")
+
+
+class ReceiptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    purchase_order_number: str
+    quantity: Decimal
+    delivery_note: str | None
+    received_by: str
+    received_at: datetime
+
+
+class PurchaseOrderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: str
+    order_id: int
+    material_code: str
+    material_name: str
+    supplier_name: str
+    quantity: Decimal
+    status: PurchaseStatus
+    replaces_id: int | None
+
+
+class DelayIn(BaseModel):
+    """A delay as the production department reports it (form fields of the delay user task)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    cause: DelayCause = Field(description="Force majeure or internal.")
+    cause_detail: str = Field(min_length=1, max_length=2000)
+    remedy: str = Field(min_length=1, max_length=2000)
+    new_due_date: date
+    responsibility: str = Field(min_length=1, max_length=200)
+
+
+class StageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    name: str
+    owner: str
+    planned_start: date
+    milestone: date = Field(description="Planned finish of the stage.")
+    status: StageStatus
+    progress_percent: int
+    completed_at: datetime | None
+
+
+class InspectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: InspectionKind
+    purchase_order_id: int | None
+    round: int
+    passed: bool
+    cause: str | None
+    rework_note: str | None
+    inspected_at: datetime
+
+
+class DelayOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    cause: DelayCause
+    cause_detail: str
+    remedy: str
+    old_due_date: date
+    new_due_date: date
+    responsibility: str
+    customer_informed: bool
+    notice_document_id: int | None
+    created_at: datetime
+
+
+class ProductionOut(BaseModel):
+    """The order's current production plan with its stages, inspections and delays."""
+
+    plan_id: int
+    version: int
+    status: PlanStatus
+    craft_document: str = Field(description="Code and version of the craft documents the plan follows.")
+    due_date: date
+    review_comments: str | None
+    stages: list[StageOut]
+    inspections: list[InspectionOut]
+    delays: list[DelayOut]

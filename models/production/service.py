@@ -1,0 +1,633 @@
+"""Production services: plan, review, materials, purchasing, inspections, stage progress, packing, delays.
+
+Every function takes the caller's session and never commits; every business change is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import audit
+from models.documents import service as documents
+from models.documents.tables import DocumentCategory
+from models.errors import Conflict, InvalidInput, NotFound
+from models.orders.service import get_order
+from models.orders.tables import Order
+from models.production.schemas import DelayIn, ReceiptIn
+from models.production.tables import (
+    CraftDocument,
+    GoodsReceipt,
+    Inspection,
+    InspectionKind,
+    Material,
+    MaterialAllocation,
+    PlanStatus,
+    ProductionDelay,
+    ProductionPlan,
+    ProductionStage,
+    ProgressReport,
+    PurchaseOrder,
+    PurchaseStatus,
+    StageStatus,
+    Supplier,
+)
+
+PROCESS_ID = "door-production"
+GOODS_RECEIVED = "GoodsReceived"
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    name: str
+    owner: str
+    days: int
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """The settings a plan is made from (Settings → here, so the service stays testable)."""
+
+    due_buffer_days: int
+    due_time: time
+    timezone: str
+    stages: Sequence[StagePlan]
+
+
+@dataclass(frozen=True)
+class SupplierPolicy:
+    qualified_classes: Sequence[str]
+    weights: dict[str, Decimal]
+
+
+def delivery_date(order: Order) -> date:
+    """The date promised to the customer: the agreed one when sales renegotiated it, else the requested one."""
+    agreed: date | None = getattr(order, "agreed_delivery_date", None)
+    return agreed or order.requested_delivery_date
+
+
+def due_instant(due: date, cfg: PlanConfig) -> str:
+    """The production due date's end as an ISO date-time in UTC, for the diagram's timer."""
+    local = datetime.combine(due, cfg.due_time, ZoneInfo(cfg.timezone))
+    return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def current_craft_document(session: Session) -> CraftDocument:
+    doc = session.scalars(
+        select(CraftDocument).where(CraftDocument.is_current.is_(True)).order_by(CraftDocument.effective_from.desc())
+    ).first()
+    if doc is None:
+        raise NotFound("current craft document", "-")
+    return doc
+
+
+def get_plan(session: Session, plan_id: int) -> ProductionPlan:
+    plan = session.get(ProductionPlan, plan_id)
+    if plan is None:
+        raise NotFound("production plan", plan_id)
+    return plan
+
+
+def create_plan(session: Session, order_id: int, cfg: PlanConfig, *, actor: str) -> dict[str, Any]:
+    """Make the order's next plan version: stages scheduled backwards from the production due date."""
+    order = get_order(session, order_id)
+    if not cfg.stages:
+        raise InvalidInput(("settings", "production_stages"), "at least one stage is needed")
+    latest = session.scalar(select(func.max(ProductionPlan.version)).where(ProductionPlan.order_id == order.id))
+    craft = current_craft_document(session)
+    due = delivery_date(order) - timedelta(days=cfg.due_buffer_days)
+    plan = ProductionPlan(
+        order_id=order.id, version=(latest or 0) + 1, status=PlanStatus.DRAFT, craft_document_id=craft.id, due_date=due
+    )
+    cursor = due
+    scheduled: list[ProductionStage] = []
+    for seq, stage in reversed(list(enumerate(cfg.stages, start=1))):
+        start = cursor - timedelta(days=stage.days - 1)
+        scheduled.append(
+            ProductionStage(seq=seq, name=stage.name, owner=stage.owner, planned_start=start, milestone=cursor)
+        )
+        cursor = start - timedelta(days=1)
+    plan.stages = sorted(scheduled, key=lambda s: s.seq)
+    session.add(plan)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="production_plan.created",
+        entity="production_plan",
+        entity_id=plan.id,
+        after={
+            "order_id": order.id,
+            "version": plan.version,
+            "craft": f"{craft.code} {craft.version}",
+            "due": str(due),
+        },
+    )
+    return {
+        "planId": plan.id,
+        "planVersion": plan.version,
+        "craftDocument": f"{craft.code} {craft.version}",
+        "customerName": order.customer_name,
+        "productionDueDate": due.isoformat(),
+        "productionDueAt": due_instant(due, cfg),
+        "stages": [
+            {
+                "stageId": s.id,
+                "seq": s.seq,
+                "name": s.name,
+                "owner": s.owner,
+                "plannedStart": s.planned_start.isoformat(),
+                "milestone": s.milestone.isoformat(),
+            }
+            for s in plan.stages
+        ],
+    }
+
+
+def record_review(session: Session, plan_id: int, approved: bool, comments: str | None, *, actor: str) -> None:
+    """The technical department's verdict; a rejected plan keeps its comments for the next version."""
+    plan = get_plan(session, plan_id)
+    if not approved and not (comments or "").strip():
+        raise InvalidInput(("planReviewComments",), "a rejected plan needs review comments")
+    if plan.status != PlanStatus.DRAFT:
+        return  # already reviewed: the same verdict again changes nothing
+    before = plan.status
+    plan.status = PlanStatus.APPROVED if approved else PlanStatus.REJECTED
+    plan.review_comments = comments
+    plan.reviewed_by = "technical"
+    audit.record(
+        session,
+        actor=actor,
+        action="production_plan.approved" if approved else "production_plan.rejected",
+        entity="production_plan",
+        entity_id=plan.id,
+        before={"status": before.value},
+        after={"status": plan.status.value, "comments": comments},
+    )
+
+
+def _requirements(order: Order, bom: dict[str, dict[str, str]]) -> dict[str, Decimal]:
+    needed: dict[str, Decimal] = {}
+    for line in order.lines:
+        per_door = bom.get(line.door_type.value)
+        if per_door is None:
+            raise InvalidInput(("settings", "production_bom", line.door_type.value), "no bill of materials")
+        for code, qty in per_door.items():
+            try:
+                amount = Decimal(qty) * line.quantity
+            except InvalidOperation as exc:
+                raise InvalidInput(("settings", "production_bom", line.door_type.value, code), "not a number") from exc
+            needed[code] = needed.get(code, Decimal("0")) + amount
+    return needed
+
+
+def _allocated(session: Session, order_id: int, material_id: int) -> Decimal:
+    total = session.scalar(
+        select(func.coalesce(func.sum(MaterialAllocation.quantity), 0)).where(
+            MaterialAllocation.order_id == order_id, MaterialAllocation.material_id == material_id
+        )
+    )
+    return Decimal(total or 0)
+
+
+def check_materials(
+    session: Session, order_id: int, bom: dict[str, dict[str, str]], *, actor: str
+) -> list[dict[str, str]]:
+    """Set aside what stock has for the order; return what is short, one entry per material."""
+    order = get_order(session, order_id)
+    shortages: list[dict[str, str]] = []
+    for code, required in sorted(_requirements(order, bom).items()):
+        material = session.scalars(select(Material).where(Material.code == code).with_for_update()).first()
+        if material is None:
+            raise InvalidInput(("settings", "production_bom"), f"unknown material {code}")
+        need = required - _allocated(session, order.id, material.id)
+        take = min(max(material.on_hand, Decimal("0")), max(need, Decimal("0")))
+        if take > 0:
+            material.on_hand -= take
+            session.add(MaterialAllocation(order_id=order.id, material_id=material.id, quantity=take, source="stock"))
+            audit.record(
+                session,
+                actor=actor,
+                action="material.allocated",
+                entity="material",
+                entity_id=material.code,
+                before={"on_hand": str(material.on_hand + take)},
+                after={"on_hand": str(material.on_hand), "order_id": order.id, "quantity": str(take)},
+            )
+        if need - take > 0:
+            shortages.append(
+                {
+                    "materialCode": material.code,
+                    "materialName": material.name,
+                    "quantity": str(need - take),
+                    "unit": material.unit,
+                }
+            )
+    audit.record(
+        session,
+        actor=actor,
+        action="materials.checked",
+        entity="order",
+        entity_id=order.id,
+        after={"shortages": shortages},
+    )
+    return shortages
+
+
+def weighted_score(supplier: Supplier, weights: dict[str, Decimal]) -> Decimal:
+    return (
+        supplier.quality_score * weights.get("quality", Decimal(0))
+        + supplier.lead_time_score * weights.get("lead_time", Decimal(0))
+        + supplier.price_score * weights.get("price", Decimal(0))
+        + supplier.service_score * weights.get("service", Decimal(0))
+    )
+
+
+def choose_supplier(
+    session: Session, material_code: str, policy: SupplierPolicy, avoid: Sequence[int] = ()
+) -> Supplier:
+    """The best-scored qualified supplier of the material; one that just failed is avoided if others exist."""
+    qualified = [
+        s
+        for s in session.scalars(
+            select(Supplier).where(Supplier.qualification_class.in_(list(policy.qualified_classes)))
+        )
+        if material_code in s.materials
+    ]
+    if not qualified:
+        raise Conflict(f"no qualified supplier for material {material_code}")
+    preferred = [s for s in qualified if s.id not in avoid] or qualified
+    return max(preferred, key=lambda s: (weighted_score(s, policy.weights), -s.id))
+
+
+def _describe(po: PurchaseOrder) -> str:
+    return f"{po.number}：{po.material.name} {po.quantity.normalize():f} {po.material.unit}，供应商 {po.supplier.name}"
+
+
+def _new_purchase_order(
+    session: Session, order_id: int, material: Material, quantity: Decimal, supplier: Supplier, replaces: int | None
+) -> PurchaseOrder:
+    po = PurchaseOrder(
+        number=f"TMP-{order_id}-{material.id}-{datetime.now(UTC).timestamp()}",
+        order_id=order_id,
+        material=material,
+        supplier=supplier,
+        quantity=quantity,
+        status=PurchaseStatus.ORDERED,
+        replaces_id=replaces,
+    )
+    session.add(po)
+    session.flush()
+    po.number = f"PO{date.today():%Y%m%d}-{po.id:05d}"
+    session.flush()
+    return po
+
+
+def raise_purchase_order(
+    session: Session, order_id: int, shortage: dict[str, Any], policy: SupplierPolicy, *, actor: str
+) -> dict[str, str]:
+    """Order one shortage from the best qualified supplier; returns the PO number the diagram waits on."""
+    code = shortage.get("materialCode")
+    material = session.scalars(select(Material).where(Material.code == code)).first()
+    if material is None:
+        raise InvalidInput(("shortage", "materialCode"), f"unknown material {code!r}")
+    try:
+        quantity = Decimal(str(shortage.get("quantity")))
+    except InvalidOperation as exc:
+        raise InvalidInput(("shortage", "quantity"), "must be a decimal number") from exc
+    if quantity <= 0:
+        raise InvalidInput(("shortage", "quantity"), "must be positive")
+    order = get_order(session, order_id)
+    supplier = choose_supplier(session, material.code, policy)
+    po = _new_purchase_order(session, order.id, material, quantity, supplier, None)
+    audit.record(
+        session,
+        actor=actor,
+        action="purchase_order.created",
+        entity="purchase_order",
+        entity_id=po.number,
+        after={"order_id": order.id, "material": material.code, "quantity": str(quantity), "supplier": supplier.name},
+    )
+    return {"purchaseOrderNumber": po.number, "purchaseDescription": _describe(po)}
+
+
+def get_purchase_order(session: Session, number: str) -> PurchaseOrder:
+    po = session.scalars(select(PurchaseOrder).where(PurchaseOrder.number == number)).first()
+    if po is None:
+        raise NotFound("purchase order", number)
+    return po
+
+
+def list_purchase_orders(session: Session, order_id: int) -> list[PurchaseOrder]:
+    get_order(session, order_id)
+    return list(
+        session.scalars(select(PurchaseOrder).where(PurchaseOrder.order_id == order_id).order_by(PurchaseOrder.id))
+    )
+
+
+def receive_goods(
+    session: Session, number: str, data: ReceiptIn, publish: Callable[[str, int], None], *, actor: str
+) -> GoodsReceipt:
+    """Record the delivery of a purchase order, then tell the engine (last, so a failure rolls back)."""
+    po = get_purchase_order(session, number)
+    if po.status != PurchaseStatus.ORDERED:
+        raise Conflict(f"purchase order {number} is {po.status.value}, not waiting for goods")
+    receipt = GoodsReceipt(
+        purchase_order_id=po.id, quantity=data.quantity, delivery_note=data.delivery_note, received_by=data.received_by
+    )
+    session.add(receipt)
+    po.status = PurchaseStatus.RECEIVED
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="goods.received",
+        entity="purchase_order",
+        entity_id=po.number,
+        before={"status": PurchaseStatus.ORDERED.value},
+        after={"status": po.status.value, "quantity": str(data.quantity), "delivery_note": data.delivery_note},
+    )
+    publish(po.number, receipt.id)
+    return receipt
+
+
+def _inspection_round(session: Session, order_id: int, kind: InspectionKind, po_id: int | None = None) -> int:
+    query = select(func.count()).where(Inspection.order_id == order_id, Inspection.kind == kind)
+    if po_id is not None:
+        query = query.where(Inspection.purchase_order_id == po_id)
+    return int(session.scalar(query) or 0) + 1
+
+
+def _received(session: Session, number: str) -> PurchaseOrder:
+    po = get_purchase_order(session, number)
+    if po.status != PurchaseStatus.RECEIVED:
+        raise Conflict(f"purchase order {number} is {po.status.value}; only received goods are inspected")
+    return po
+
+
+def accept_goods(session: Session, number: str, *, actor: str) -> None:
+    """Incoming inspection passed: the goods go into stock and are set aside for the order."""
+    po = _received(session, number)
+    session.add(
+        Inspection(
+            order_id=po.order_id,
+            kind=InspectionKind.INCOMING,
+            purchase_order_id=po.id,
+            round=_inspection_round(session, po.order_id, InspectionKind.INCOMING, po.id),
+            passed=True,
+        )
+    )
+    # Bought for this order: booked into stock and straight out to the order's allocation, so the
+    # free stock other orders see is unchanged.
+    session.add(
+        MaterialAllocation(order_id=po.order_id, material_id=po.material_id, quantity=po.quantity, source=po.number)
+    )
+    po.status = PurchaseStatus.ACCEPTED
+    audit.record(
+        session,
+        actor=actor,
+        action="goods.accepted",
+        entity="purchase_order",
+        entity_id=po.number,
+        before={"status": PurchaseStatus.RECEIVED.value},
+        after={"status": po.status.value, "stock_in": str(po.quantity), "allocated_to_order": po.order_id},
+    )
+
+
+def return_and_reorder(
+    session: Session, number: str, cause: str | None, policy: SupplierPolicy, *, actor: str
+) -> dict[str, str]:
+    """Incoming inspection failed: return the goods and order the same quantity again (a new PO)."""
+    if not (cause or "").strip():
+        raise InvalidInput(("incomingFailCause",), "a failed inspection needs its cause")
+    po = _received(session, number)
+    session.add(
+        Inspection(
+            order_id=po.order_id,
+            kind=InspectionKind.INCOMING,
+            purchase_order_id=po.id,
+            round=_inspection_round(session, po.order_id, InspectionKind.INCOMING, po.id),
+            passed=False,
+            cause=cause,
+        )
+    )
+    po.status = PurchaseStatus.RETURNED
+    failed_suppliers = session.scalars(
+        select(PurchaseOrder.supplier_id).where(
+            PurchaseOrder.order_id == po.order_id,
+            PurchaseOrder.material_id == po.material_id,
+            PurchaseOrder.status == PurchaseStatus.RETURNED,
+        )
+    ).all()
+    supplier = choose_supplier(session, po.material.code, policy, avoid=list(failed_suppliers))
+    new = _new_purchase_order(session, po.order_id, po.material, po.quantity, supplier, po.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="goods.returned",
+        entity="purchase_order",
+        entity_id=po.number,
+        before={"status": PurchaseStatus.RECEIVED.value},
+        after={"status": po.status.value, "cause": cause, "reordered_as": new.number},
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="purchase_order.created",
+        entity="purchase_order",
+        entity_id=new.number,
+        after={"order_id": po.order_id, "replaces": po.number, "supplier": supplier.name, "quantity": str(po.quantity)},
+    )
+    return {"purchaseOrderNumber": new.number, "purchaseDescription": _describe(new)}
+
+
+def record_progress(
+    session: Session, stage_id: int, percent: int, note: str | None, completed: bool, *, actor: str
+) -> None:
+    """Store a stage's progress report; a completed stage is at 100 %."""
+    stage = session.get(ProductionStage, stage_id)
+    if stage is None:
+        raise NotFound("production stage", stage_id)
+    if not 0 <= percent <= 100:
+        raise InvalidInput(("progressPercent",), "must be between 0 and 100")
+    if completed:
+        percent = 100
+    before = {"status": stage.status.value, "percent": stage.progress_percent}
+    session.add(ProgressReport(stage_id=stage.id, percent=percent, note=note, completed=completed))
+    stage.progress_percent = percent
+    stage.status = StageStatus.COMPLETED if completed else StageStatus.IN_PROGRESS
+    if completed:
+        stage.completed_at = datetime.now(UTC)
+    audit.record(
+        session,
+        actor=actor,
+        action="production_stage.progress",
+        entity="production_stage",
+        entity_id=stage.id,
+        before=before,
+        after={"status": stage.status.value, "percent": percent, "note": note},
+    )
+
+
+def record_final_inspection(
+    session: Session, plan_id: int, passed: bool, cause: str | None, rework_note: str | None, *, actor: str
+) -> dict[str, Any]:
+    """Store the finished goods' inspection; a failure needs its cause (the rework is done against it)."""
+    plan = get_plan(session, plan_id)
+    if not passed and not (cause or "").strip():
+        raise InvalidInput(("finalFailCause",), "a failed inspection needs its cause")
+    round_ = _inspection_round(session, plan.order_id, InspectionKind.FINAL)
+    session.add(
+        Inspection(
+            order_id=plan.order_id,
+            kind=InspectionKind.FINAL,
+            round=round_,
+            passed=passed,
+            cause=None if passed else cause,
+            rework_note=rework_note if round_ > 1 else None,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="final_inspection.passed" if passed else "final_inspection.failed",
+        entity="order",
+        entity_id=plan.order_id,
+        after={"round": round_, "cause": None if passed else cause, "rework_note": rework_note if round_ > 1 else None},
+    )
+    return {"finalInspectionRound": round_}
+
+
+def _work_order_context(session: Session, plan: ProductionPlan, order: Order) -> dict[str, Any]:
+    allocations = session.execute(
+        select(Material.name, Material.unit, func.sum(MaterialAllocation.quantity))
+        .join(Material, Material.id == MaterialAllocation.material_id)
+        .where(MaterialAllocation.order_id == order.id)
+        .group_by(Material.name, Material.unit)
+        .order_by(Material.name)
+    ).all()
+    inspections = session.scalars(
+        select(Inspection).where(Inspection.order_id == order.id).order_by(Inspection.id)
+    ).all()
+    return {
+        "order": order,
+        "plan": plan,
+        "craft": plan.craft_document,
+        "stages": plan.stages,
+        "materials": [{"name": n, "unit": u, "quantity": q} for n, u, q in allocations],
+        "inspections": inspections,
+    }
+
+
+def pack(session: Session, plan_id: int, *, actor: str) -> dict[str, Any]:
+    """Mark the goods packed and issue the production work order (生产任务单) as a stored document."""
+    plan = get_plan(session, plan_id)
+    order = get_order(session, plan.order_id)
+    if plan.status != PlanStatus.PACKED:
+        before = plan.status
+        plan.status = PlanStatus.PACKED
+        plan.packed_at = datetime.now(UTC)
+        audit.record(
+            session,
+            actor=actor,
+            action="production.packed",
+            entity="production_plan",
+            entity_id=plan.id,
+            before={"status": before.value},
+            after={"status": plan.status.value},
+        )
+    doc = documents.store(
+        session,
+        subject=f"order:{order.id}",
+        kind="work_order",
+        category=DocumentCategory.PROJECT,
+        title=f"生产任务单 {order.order_number}",
+        template="work-order.html.j2",
+        context=_work_order_context(session, plan, order),
+        actor=actor,
+        order_id=order.id,
+    )
+    return {"workOrderDocumentId": doc.id}
+
+
+def record_delay(session: Session, plan_id: int, data: DelayIn, *, actor: str) -> dict[str, Any]:
+    """Record a production delay and the notice that informs the customer of the new date."""
+    plan = get_plan(session, plan_id)
+    order = get_order(session, plan.order_id)
+    if data.new_due_date <= plan.due_date:
+        raise InvalidInput(("newDueDate",), f"must be after the current due date {plan.due_date}")
+    delay = ProductionDelay(
+        order_id=order.id,
+        plan_id=plan.id,
+        cause=data.cause,
+        cause_detail=data.cause_detail,
+        remedy=data.remedy,
+        old_due_date=plan.due_date,
+        new_due_date=data.new_due_date,
+        responsibility=data.responsibility,
+        customer_informed=True,
+    )
+    session.add(delay)
+    session.flush()
+    notice = documents.store(
+        session,
+        subject=f"delay:{delay.id}",
+        kind="delay_notice",
+        category=DocumentCategory.CUSTOMER,
+        title=f"生产延期告知函 {order.order_number}",
+        template="production-delay-notice.html.j2",
+        context={"order": order, "delay": delay},
+        actor=actor,
+        order_id=order.id,
+    )
+    delay.notice_document_id = notice.id
+    audit.record(
+        session,
+        actor=actor,
+        action="production.delayed",
+        entity="production_plan",
+        entity_id=plan.id,
+        before={"due_date": str(plan.due_date)},
+        after={
+            "new_due_date": str(data.new_due_date),
+            "cause": data.cause.value,
+            "responsibility": data.responsibility,
+            "customer_informed": True,
+            "notice_document_id": notice.id,
+        },
+    )
+    return {"delayId": delay.id, "delayNoticeDocumentId": notice.id}
+
+
+def production_overview(session: Session, order_id: int) -> dict[str, Any]:
+    """The latest plan of an order with its stages, every inspection and every delay (for the API)."""
+    order = get_order(session, order_id)
+    plan = session.scalars(
+        select(ProductionPlan).where(ProductionPlan.order_id == order.id).order_by(ProductionPlan.version.desc())
+    ).first()
+    if plan is None:
+        raise NotFound("production plan of order", order_id)
+    return {
+        "plan_id": plan.id,
+        "version": plan.version,
+        "status": plan.status,
+        "craft_document": f"{plan.craft_document.code} {plan.craft_document.version}",
+        "due_date": plan.due_date,
+        "review_comments": plan.review_comments,
+        "stages": plan.stages,
+        "inspections": list(
+            session.scalars(select(Inspection).where(Inspection.order_id == order.id).order_by(Inspection.id))
+        ),
+        "delays": list(
+            session.scalars(
+                select(ProductionDelay).where(ProductionDelay.order_id == order.id).order_by(ProductionDelay.id)
+            )
+        ),
+    }

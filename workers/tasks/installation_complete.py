@@ -1,0 +1,23 @@
+"""doorflow.installation.complete — mark the installation complete (acceptance is the order's step)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.installation import service
+from workers.registry import TaskType
+from workers.runtime import TaskContext, require_int
+from workers.tasks._pi_vars import optional_str
+
+TASK_TYPE = TaskType.INSTALLATION_COMPLETE
+
+
+def business_key(variables: dict[str, Any]) -> str:
+    return f"installation:{require_int(variables, 'installationId')}"
+
+
+def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    service.complete(
+        ctx.session, require_int(variables, "installationId"), optional_str(variables, "installNote"), actor=ctx.actor
+    )
+    return {}

@@ -1,0 +1,27 @@
+"""doorflow.installation.plan — store the confirmed schedule and issue the installation plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.installation import service
+from workers.registry import TaskType
+from workers.runtime import TaskContext, require_int
+from workers.tasks._pi_vars import require_date, require_str
+
+TASK_TYPE = TaskType.INSTALLATION_PLAN
+
+
+def business_key(variables: dict[str, Any]) -> str:
+    return f"installation:{require_int(variables, 'installationId')}"
+
+
+def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    return service.schedule(
+        ctx.session,
+        require_int(variables, "installationId"),
+        require_date(variables, "installDate"),
+        require_str(variables, "installTeam"),
+        require_str(variables, "siteAddress"),
+        actor=ctx.actor,
+    )

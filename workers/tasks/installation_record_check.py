@@ -1,0 +1,28 @@
+"""doorflow.installation.record_check — store the pre-install check of site and goods."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.installation import service
+from workers.registry import TaskType
+from workers.runtime import TaskContext, require_int
+from workers.tasks._pi_vars import optional_str, require_yes_no
+
+TASK_TYPE = TaskType.INSTALLATION_RECORD_CHECK
+
+
+def business_key(variables: dict[str, Any]) -> str:
+    return f"installation:{require_int(variables, 'installationId')}"
+
+
+def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    service.record_check(
+        ctx.session,
+        require_int(variables, "installationId"),
+        require_yes_no(variables, "siteReady"),
+        require_yes_no(variables, "goodsDamaged"),
+        optional_str(variables, "checkNotes"),
+        actor=ctx.actor,
+    )
+    return {}

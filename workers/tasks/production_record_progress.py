@@ -1,0 +1,28 @@
+"""doorflow.production.record_progress — store a stage's progress report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.production import service
+from workers.registry import TaskType
+from workers.runtime import TaskContext, require_int
+from workers.tasks._pi_vars import optional_str, require_yes_no
+
+TASK_TYPE = TaskType.PRODUCTION_RECORD_PROGRESS
+
+
+def business_key(variables: dict[str, Any]) -> str:
+    return f"stage:{require_int(variables, 'stageId')}"
+
+
+def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    service.record_progress(
+        ctx.session,
+        require_int(variables, "stageId"),
+        require_int(variables, "progressPercent"),
+        optional_str(variables, "progressNote"),
+        require_yes_no(variables, "stageCompleted"),
+        actor=ctx.actor,
+    )
+    return {}

@@ -1,0 +1,26 @@
+"""doorflow.production.return_reorder — incoming inspection failed: return the goods and order again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.production import service
+from workers.registry import TaskType
+from workers.runtime import TaskContext
+from workers.tasks._pi_vars import optional_str, require_str, supplier_policy
+
+TASK_TYPE = TaskType.PRODUCTION_RETURN_REORDER
+
+
+def business_key(variables: dict[str, Any]) -> str:
+    return f"po:{variables.get('purchaseOrderNumber')}"
+
+
+def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    return service.return_and_reorder(
+        ctx.session,
+        require_str(variables, "purchaseOrderNumber"),
+        optional_str(variables, "incomingFailCause"),
+        supplier_policy(ctx.settings),
+        actor=ctx.actor,
+    )
