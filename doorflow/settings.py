@@ -5,6 +5,7 @@ Every "[X]" of the factory policies that the walking skeleton needs lives here, 
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,6 +62,22 @@ class Settings(BaseSettings):
     order_max_door_width_mm: int = Field(default=3_000, description="Widest door opening the factory builds.")
     order_max_door_height_mm: int = Field(default=4_000, description="Tallest door opening the factory builds.")
     order_max_quantity_per_line: int = 500
+
+    # After-sales (policy 002 售后管理). The contact deadline per priority is in DMN service-priority.
+    aftersales_revisit_working_days: int = Field(
+        default=3, ge=1, description="Revisit the customer this many working days (China's calendar) after resolution."
+    )
+    aftersales_revisit_time: time = Field(
+        default=time(9, 0), description="Time of day (factory zone) on the revisit date when the revisit task appears."
+    )
+    aftersales_timezone: str = Field(
+        default="Asia/Shanghai", description="Zone in which resolution and revisit dates are calendar days."
+    )
+    aftersales_feedback_ttl_s: int = Field(
+        default=3_600,
+        ge=0,
+        description="How long the engine buffers a customer's feedback message until the ticket's process is ready.",
+    )
 
     @property
     def engine_dir(self) -> Path:
