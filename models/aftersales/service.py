@@ -122,9 +122,10 @@ def open_ticket(session: Session, data: TicketIn, start_process: ProcessStarter,
         actor=actor,
         action="ticket.opened",
         entity="service_ticket",
-        entity_id=ticket.id,
+        entity_id=ticket.ticket_number,
         after={"ticket_number": ticket.ticket_number, "process_instance_key": ticket.process_instance_key},
     )
+    session.flush()
     return ticket
 
 
@@ -211,7 +212,7 @@ def submit_feedback(
         actor=actor,
         action="ticket.feedback",
         entity="service_ticket",
-        entity_id=ticket.id,
+        entity_id=ticket.ticket_number,
         before={"status": TicketStatus.AWAITING_CONFIRMATION.value},
         after={"status": ticket.status.value, "satisfied": data.satisfied},
     )
@@ -239,7 +240,13 @@ def _event(
 def _change(session: Session, ticket: ServiceTicket, action: str, actor: str, **after: Any) -> None:
     before = {"status": ticket.status.value}
     audit.record(
-        session, actor=actor, action=action, entity="service_ticket", entity_id=ticket.id, before=before, after=after
+        session,
+        actor=actor,
+        action=action,
+        entity="service_ticket",
+        entity_id=ticket.ticket_number,
+        before=before,
+        after=after,
     )
 
 

@@ -71,6 +71,7 @@ class ServiceTicket(Timestamped, Base):
     """One after-sales case; every step's time is kept so the service can be measured."""
 
     __tablename__ = "service_tickets"
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - the API shows ``opened_at`` right after the insert
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     ticket_number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -123,6 +124,7 @@ class TicketEvent(Base):
     """What happened to a ticket, in order: the customer-facing history (updates, feedback, escalation)."""
 
     __tablename__ = "service_ticket_events"
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - the API shows ``at`` right after the insert
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("service_tickets.id", ondelete="CASCADE"), index=True)
