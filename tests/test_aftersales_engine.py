@@ -182,6 +182,8 @@ def test_missed_contact_deadline_escalates_and_leaves_the_contact_task_open(
     live_engine.camunda.complete_user_task(supervise.key, {"supervisorNote": "已督促售后专员联系客户。"})
     live_engine.records.wait_for(lambda: live_engine.records.visited(pik, "EscalationHandled"), 30, "escalation end")
     assert live_engine.records.incidents(pik) == []
+    kinds = [e["kind"] for e in api.get(f"/tickets/{number}").json()["events"]]
+    assert kinds == ["opened", "classified", "escalated", "first_contact", "supervised"]
 
 
 def test_two_unsatisfied_confirmations_go_round_again_and_are_counted(

@@ -18,6 +18,7 @@ class TaskType(enum.StrEnum):
     # --- after-sales (after-sales.bpmn) ---
     AFTERSALES_PRIORITISE = "doorflow.aftersales.prioritise"
     AFTERSALES_ESCALATE = "doorflow.aftersales.escalate"
+    AFTERSALES_RECORD_SUPERVISION = "doorflow.aftersales.record_supervision"
     AFTERSALES_RECORD_CONTACT = "doorflow.aftersales.record_contact"
     AFTERSALES_RECORD_ANALYSIS = "doorflow.aftersales.record_analysis"
     AFTERSALES_RECORD_REPAIR = "doorflow.aftersales.record_repair"
@@ -64,6 +65,13 @@ TASKS: dict[TaskType, TaskSpec] = {
         module="aftersales_escalate",
         inputs=("ticketId", "engineNow"),
         outputs=("escalated",),
+    ),
+    TaskType.AFTERSALES_RECORD_SUPERVISION: TaskSpec(
+        name="记录主管督办",
+        description="把售后主管对超时工单采取的督办措施记入工单历史。",
+        module="aftersales_record_supervision",
+        inputs=("ticketId", "supervisorNote", "engineNow"),
+        outputs=(),
     ),
     TaskType.AFTERSALES_RECORD_CONTACT: TaskSpec(
         name="记录首次联系",

@@ -283,6 +283,16 @@ def escalate(session: Session, ticket_id: int, engine_now: datetime, *, actor: s
     return {"escalated": True}
 
 
+def record_supervision(
+    session: Session, ticket_id: int, *, note: str, engine_now: datetime, actor: str
+) -> dict[str, Any]:
+    """What the supervisor did about the missed deadline, in the ticket's history."""
+    ticket = get_ticket(session, ticket_id)
+    _change(session, ticket, "ticket.supervised", actor, note=note)
+    _event(ticket, "supervised", f"售后主管督办：{note}", at=engine_now)
+    return {}
+
+
 def record_first_contact(
     session: Session,
     ticket_id: int,
