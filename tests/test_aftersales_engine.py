@@ -136,6 +136,8 @@ def test_ticket_contacted_in_time_is_resolved_and_revisited(
     live_engine.records.wait_for(lambda: live_engine.records.instance_state(pik) == "ELEMENT_COMPLETED", 30, "end")
     assert live_engine.records.incidents(pik) == []
 
+    closed = api.get("/tickets", params={"status": "closed", "priority": "P1"}).json()
+    assert number in [t["ticket_number"] for t in closed]
     body = api.get(f"/tickets/{number}").json()
     assert body["status"] == "closed" and body["satisfaction_score"] == 4 and body["revisit_done_at"]
     kinds = [e["kind"] for e in body["events"]]
@@ -211,6 +213,7 @@ def test_two_unsatisfied_confirmations_go_round_again_and_are_counted(
 
     row = wait_ticket(sessions, live_engine, number, lambda t: t.status == "resolved", "resolution")
     assert row.reassessment_rounds == 2 and row.feedback_count == 3
+    assert row.priority == "P3" and row.contact_deadline_hours == 8  # DMN: medium × low
     assert live_engine.records.visited(pik, "TechnicalAnalysis") == 3
     assert live_engine.records.visited(pik, "RepairOrVisit") == 3
     assert live_engine.records.visited(pik, "RecordFeedback") == 3
@@ -241,6 +244,8 @@ def test_revisit_after_national_day_waits_for_the_adjusted_working_saturday(
     row = wait_ticket(sessions, live_engine, number, lambda t: t.revisit_due_on is not None, "resolution")
 
     assert row.resolved_at == resolved_moment  # engine time, not the worker's clock
+    assert row.priority == "P1" and row.contact_deadline_hours == 2  # DMN: critical × any urgency
+    assert row.contact_due_at == resolved_moment + timedelta(hours=2)  # wall-clock hours from engine time
     assert row.revisit_due_on == date(2026, 10, 10)
     due = datetime(2026, 10, 10, 9, 0, tzinfo=SHANGHAI)
     timers = [
