@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api.routes import documents, installation, orders, production, tasks
+from api.routes import aftersales, documents, installation, orders, production, tasks
 from doorflow.camunda import CamundaRest, EngineRejected, EngineUnreachable
 from doorflow.inbox import TaskInbox
 from doorflow.settings import Settings, get_settings
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(production.router)
     app.include_router(installation.router)
+    app.include_router(aftersales.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness of the API and its database")
     def health(request: Request) -> dict[str, str]:

@@ -122,6 +122,22 @@ class Settings(BaseSettings):
         default=86_400_000, description="How long a replacement-arrived notice waits for the process to listen."
     )
 
+    # After-sales (policy 002 售后管理). The contact deadline per priority is in DMN service-priority.
+    aftersales_revisit_working_days: int = Field(
+        default=3, ge=1, description="Revisit the customer this many working days (China's calendar) after resolution."
+    )
+    aftersales_revisit_time: time = Field(
+        default=time(9, 0), description="Time of day (factory zone) on the revisit date when the revisit task appears."
+    )
+    aftersales_timezone: str = Field(
+        default="Asia/Shanghai", description="Zone in which resolution and revisit dates are calendar days."
+    )
+    aftersales_feedback_ttl_s: int = Field(
+        default=3_600,
+        ge=0,
+        description="How long the engine buffers a customer's feedback message until the ticket's process is ready.",
+    )
+
     @property
     def engine_dir(self) -> Path:
         return self.state_dir / "engine"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -122,3 +123,16 @@ def order_payload(**overrides: object) -> dict[str, object]:
     }
     body.update(overrides)
     return body
+
+
+def reset_engine_clock(live_engine: LiveEngine) -> None:
+    """Reset the engine clock, then pause and resume processing so the engine's checkers are rescheduled.
+
+    Zeebe 8.6 schedules its job-timeout checker at "engine clock + interval"; after a pin forward and a
+    reset that moment lies days ahead, and no job times out for the rest of the session (the redelivery
+    test then fails). Resuming processing schedules the checkers afresh from the reset clock.
+    """
+    live_engine.camunda.reset_clock()
+    base = f"{live_engine.cfg.management_url}/actuator/partitions"
+    for operation in ("pauseProcessing", "resumeProcessing"):
+        httpx.post(f"{base}/{operation}", timeout=10).raise_for_status()

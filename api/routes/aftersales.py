@@ -1,0 +1,107 @@
+"""After-sales tickets: open, get, list, customer feedback; and the after-sales report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy.orm import Session
+
+from api.deps import CamundaDep, SessionDep, SettingsDep
+from models.aftersales import service
+from models.aftersales.schemas import AfterSalesReport, FeedbackIn, TicketIn, TicketOut
+from models.aftersales.tables import ServiceTicket, TicketStatus
+
+router = APIRouter(tags=["after-sales"])
+
+
+def _out(session: Session, ticket: ServiceTicket) -> TicketOut:
+    order_number, line_no = service.order_link(session, ticket)
+    data: dict[str, Any] = {c: getattr(ticket, c) for c in TicketOut.model_fields if hasattr(ticket, c)}
+    data.update(order_number=order_number, door_line_no=line_no)
+    return TicketOut.model_validate(data)
+
+
+@router.post(
+    "/tickets",
+    status_code=status.HTTP_201_CREATED,
+    summary="Open an after-sales ticket and start its process",
+    responses={
+        422: {"description": "Invalid ticket (e.g. unknown order); the detail names the field. Nothing is stored."},
+        503: {"description": "The engine is unreachable; nothing is stored, retry later."},
+    },
+)
+def open_ticket(body: TicketIn, session: SessionDep, camunda: CamundaDep) -> TicketOut:
+    ticket = service.open_ticket(
+        session,
+        body,
+        lambda variables: camunda.create_process_instance(service.PROCESS_ID, variables),
+        actor="api",
+    )
+    return _out(session, ticket)
+
+
+@router.get(
+    "/tickets/{number}", summary="Get one ticket with its history", responses={404: {"description": "No such ticket."}}
+)
+def get_ticket(number: str, session: SessionDep) -> TicketOut:
+    return _out(session, service.get_ticket_by_number(session, number))
+
+
+@router.get("/tickets", summary="List tickets, newest first")
+def list_tickets(
+    session: SessionDep,
+    status: TicketStatus | None = None,
+    priority: Annotated[str | None, Query(max_length=8, description="e.g. P1")] = None,
+    overdue_contact: Annotated[
+        bool | None, Query(description="true: no first contact and past its deadline (or escalated); false: the rest.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[TicketOut]:
+    tickets = service.list_tickets(
+        session,
+        status=status,
+        priority=priority,
+        overdue_contact=overdue_contact,
+        now=datetime.now(UTC),
+        limit=limit,
+        offset=offset,
+    )
+    return [_out(session, t) for t in tickets]
+
+
+@router.post(
+    "/tickets/{number}/feedback",
+    summary="The customer confirms (or not) that the problem is solved",
+    responses={
+        404: {"description": "No such ticket."},
+        409: {"description": "The ticket is not waiting for the customer's confirmation."},
+        503: {"description": "The engine is unreachable; nothing is stored, retry later."},
+    },
+)
+def customer_feedback(
+    number: str, body: FeedbackIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep
+) -> TicketOut:
+    ticket = service.submit_feedback(
+        session,
+        number,
+        body,
+        lambda key, variables, message_id: camunda.publish_message(
+            service.FEEDBACK_MESSAGE,
+            key,
+            variables,
+            ttl_ms=settings.aftersales_feedback_ttl_s * 1000,
+            message_id=message_id,
+        ),
+        actor="api",
+    )
+    return _out(session, ticket)
+
+
+@router.get(
+    "/reports/after-sales", summary="After-sales statistics: problem types, punctuality, resolution, satisfaction"
+)
+def after_sales_report(session: SessionDep) -> AfterSalesReport:
+    return service.report(session)

@@ -1,0 +1,109 @@
+"""Input and output shapes of the after-sales domain (pydantic); English descriptions feed OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.aftersales.tables import Channel, ProblemType, RepairDecision, Severity, TicketStatus, Urgency
+
+
+class TicketIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    customer_name: str = Field(min_length=1, max_length=200, description="Who reports the problem.")
+    customer_phone: str | None = Field(default=None, max_length=40)
+    customer_email: str | None = Field(
+        default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="For written updates."
+    )
+    order_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="The door order concerned, if known (e.g. DO20261123-00001).",
+    )
+    door_line_no: int | None = Field(
+        default=None, ge=1, description="Line of that order, if known; needs order_number."
+    )
+    product_model: str = Field(min_length=1, max_length=120, description="Door model as the customer names it.")
+    problem_type: ProblemType = Field(description="Kind of problem, for the statistics.")
+    problem_description: str = Field(min_length=1, max_length=4000)
+    channel: Channel = Field(description="How the problem reached us.")
+    severity: Severity = Field(description="How bad the defect is.")
+    urgency: Urgency = Field(description="How soon the customer needs help.")
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    satisfied: bool = Field(description="Whether the customer confirms the problem is solved.")
+    comments: str | None = Field(default=None, max_length=4000)
+
+
+class TicketEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    kind: str
+    note: str
+
+
+class TicketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticket_number: str
+    customer_name: str
+    customer_phone: str | None
+    customer_email: str | None
+    order_number: str | None
+    door_line_no: int | None
+    product_model: str
+    problem_type: ProblemType
+    problem_description: str
+    channel: Channel
+    severity: Severity
+    urgency: Urgency
+    priority: str | None
+    status: TicketStatus
+    escalated: bool
+    process_instance_key: int | None
+    opened_at: datetime
+    contact_deadline_hours: int | None
+    contact_due_at: datetime | None
+    escalated_at: datetime | None
+    first_contact_at: datetime | None
+    customer_reached: bool | None
+    initial_solution: str | None
+    solved_at_first_contact: bool | None
+    analysed_at: datetime | None
+    cause: str | None
+    decision: RepairDecision | None
+    field_visit_needed: bool | None
+    visit_date: date | None
+    repaired_at: datetime | None
+    repair_notes: str | None
+    feedback_count: int
+    reassessment_rounds: int
+    resolved_at: datetime | None
+    revisit_due_on: date | None
+    revisit_done_at: datetime | None
+    satisfaction_score: int | None
+    revisit_comments: str | None
+    events: list[TicketEventOut]
+
+
+class AfterSalesReport(BaseModel):
+    ticket_count: int
+    by_problem_type: dict[str, int] = Field(description="Tickets per problem type.")
+    by_priority: dict[str, int] = Field(description="Tickets per priority (unclassified ones under 'none').")
+    contacted_count: int = Field(description="Tickets with a first contact.")
+    first_contact_within_deadline_rate: float | None = Field(
+        description="Share of contacted tickets contacted by their deadline (0 to 1); null when none."
+    )
+    escalated_count: int
+    resolved_count: int
+    mean_resolution_hours: float | None = Field(description="Mean hours from intake to resolution.")
+    revisited_count: int
+    mean_satisfaction: float | None = Field(description="Mean revisit satisfaction score (1 to 5).")

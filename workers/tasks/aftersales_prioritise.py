@@ -1,0 +1,39 @@
+"""doorflow.aftersales.prioritise — store the DMN classification and the first-contact deadline.
+
+The deadline counts WALL-CLOCK hours from classification (engine time): a broken security door
+does not wait for Monday, the hotline promises "within N hours" to the customer, and the service
+team keeps an on-call rota. Working hours would hide exactly the weekend cases that hurt most.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.aftersales import service
+from workers.registry import TaskType
+from workers.runtime import BadJobData, TaskContext
+from workers.tasks.aftersales_vars import engine_time, key, retry_if_missing, ticket_id
+
+TASK_TYPE = TaskType.AFTERSALES_PRIORITISE
+
+
+def business_key(variables: dict[str, Any]) -> str:
+    return key(variables)
+
+
+def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    result = variables.get("classification")
+    if not isinstance(result, dict):
+        raise BadJobData(f"classification must be the service-priority decision result, got {result!r}")
+    priority, hours = result.get("priority"), result.get("contactDeadlineHours")
+    if not isinstance(priority, str) or not priority or isinstance(hours, bool) or not isinstance(hours, int | float):
+        raise BadJobData(f"service-priority gave no priority/contactDeadlineHours: {result!r}")
+    return retry_if_missing(
+        service.record_priority,
+        ctx.session,
+        ticket_id(variables),
+        priority,
+        int(hours),
+        engine_time(variables),
+        actor=ctx.actor,
+    )

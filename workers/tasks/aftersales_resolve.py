@@ -1,0 +1,32 @@
+"""doorflow.aftersales.resolve — record the resolution and compute the revisit date for the diagram's timer.
+
+``resolvedAt`` is engine time (input mapping ``=now()``); the revisit date is the policy's [X]-th
+working day after it on China's official calendar (``chinese-calendar``: holidays and 调休 weekends).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from models.aftersales import service
+from workers.registry import TaskType
+from workers.runtime import TaskContext
+from workers.tasks.aftersales_vars import engine_time, key, retry_if_missing, ticket_id
+
+TASK_TYPE = TaskType.AFTERSALES_RESOLVE
+
+
+def business_key(variables: dict[str, Any]) -> str:
+    return key(variables)
+
+
+def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    rule = service.RevisitRule(
+        working_days=ctx.settings.aftersales_revisit_working_days,
+        zone=ZoneInfo(ctx.settings.aftersales_timezone),
+        time_of_day=ctx.settings.aftersales_revisit_time,
+    )
+    return retry_if_missing(
+        service.resolve, ctx.session, ticket_id(variables), engine_time(variables, "resolvedAt"), rule, actor=ctx.actor
+    )
