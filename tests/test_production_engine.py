@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -27,7 +26,7 @@ from models.production.tables import (
     PurchaseStatus,
     StageStatus,
 )
-from tests.conftest import LiveEngine, order_payload
+from tests.conftest import LiveEngine, order_payload, reset_engine_clock
 
 pytestmark = pytest.mark.engine
 
@@ -53,19 +52,6 @@ STEEL_AND_WOOD = [
         "unit_price": "1280.50",
     },
 ]
-
-
-def rearm_engine_schedulers(live_engine: LiveEngine) -> None:
-    """Pause and resume stream processing so the engine's periodic checkers are scheduled again.
-
-    Zeebe 8.6 schedules its job-timeout checker at "engine clock + interval" on a real-time timer,
-    so a check that ran while the clock was pinned ahead sleeps for the whole pinned distance after
-    ``reset_clock``: jobs would not time out (and re-deliveries never come) in later tests.
-    Resuming processing schedules the checkers afresh from the real clock.
-    """
-    base = live_engine.cfg.management_url + "/actuator/partitions"
-    for action in ("pauseProcessing", "resumeProcessing"):
-        httpx.post(f"{base}/{action}", timeout=30).raise_for_status()
 
 
 def start_production(
@@ -283,8 +269,7 @@ def test_production_delay_timer_raises_a_delay_while_production_goes_on(
             lambda: any(t.element_id == "ReportDelay" for t in records.open_user_tasks(pik)), 60, "the delay user task"
         )
     finally:
-        live_engine.camunda.reset_clock()
-        rearm_engine_schedulers(live_engine)
+        reset_engine_clock(live_engine)
     # The production was not interrupted: the stage task is still open next to the delay task.
     assert {t.element_id for t in records.open_user_tasks(pik)} == {"ReportStageProgress", "ReportDelay"}
     delay_answer = {
