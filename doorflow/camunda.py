@@ -65,9 +65,21 @@ class CamundaRest:
         self._call("POST", f"/user-tasks/{user_task_key}/completion", json={"variables": variables or {}})
 
     def publish_message(
-        self, name: str, correlation_key: str, variables: dict[str, Any] | None = None, ttl_ms: int = 0
+        self,
+        name: str,
+        correlation_key: str,
+        variables: dict[str, Any] | None = None,
+        ttl_ms: int = 0,
+        message_id: str | None = None,
     ) -> None:
-        body = {"name": name, "correlationKey": correlation_key, "variables": variables or {}, "timeToLive": ttl_ms}
+        body: dict[str, Any] = {
+            "name": name,
+            "correlationKey": correlation_key,
+            "variables": variables or {},
+            "timeToLive": ttl_ms,
+        }
+        if message_id is not None:
+            body["messageId"] = message_id  # the engine refuses a second buffered message with the same id
         self._call("POST", "/messages/publication", json=body)
 
     def pin_clock(self, epoch_ms: int) -> None:
