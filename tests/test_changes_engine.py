@@ -238,6 +238,40 @@ def test_major_change_the_customer_rejects_leaves_the_order_unchanged(
     assert records.incidents(pik) == []
 
 
+def test_major_change_a_department_refuses_is_rejected_without_asking_the_customer(
+    api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    order = start_order(api, live_engine)
+    pik, records = order["process_instance_key"], live_engine.records
+    before = order_state(sessions, order["id"])
+    change = ask(api, order["id"], line_changes=[{"line_no": 2, "material": "实木"}])
+
+    staff = SimulatedStaff(live_engine.camunda, records)
+    final = staff.work_until(
+        pik,
+        change_status(sessions, change["id"]),
+        overrides={
+            "AssessChangeImpact": dict(MAJOR_BY_SCHEDULE, changeQualityImpact="significant", changeScheduleDays=1),
+            "ReviewChangeFinance": {"changeFinanceApproved": False, "changeFinanceComment": "成本超出预算，不同意"},
+        },
+        stop_at={"ConfirmOrder"},
+    )
+    assert final == ChangeStatus.REJECTED
+    stored = api.get(f"/change-requests/{change['id']}").json()
+    assert stored["impact_reason"] == "质量影响显著"
+    assert stored["rejection_reason"] == "部门不同意 — finance: 成本超出预算，不同意"
+    assert {r["department"]: r["approved"] for r in stored["reviews"]} == {
+        "technical": True,
+        "production": True,
+        "finance": False,
+    }
+    assert "CustomerApproveChange" not in {t.element_id for t in staff.done}
+    assert order_state(sessions, order["id"]) == before
+    records.wait_for(lambda: records.visited(pik, "ChangeRejected"), 30, "the rejection end event")
+    assert records.visited(pik, "CustomerApproveChange", "ELEMENT_ACTIVATED") == 0
+    assert records.incidents(pik) == []
+
+
 def test_two_change_requests_run_in_parallel_for_one_order(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
