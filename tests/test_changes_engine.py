@@ -283,6 +283,14 @@ def test_two_change_requests_run_in_parallel_for_one_order(
     )
     assert (major["request_no"], minor["request_no"]) == (1, 2)
 
+    # Both subprocess instances are open at once, each waiting for its own assessment.
+    def two_assessments() -> list[UserTask]:
+        tasks = [t for t in records.open_user_tasks(pik) if t.element_id == "AssessChangeImpact"]
+        return tasks if len(tasks) == 2 else []
+
+    assessing = records.wait_for(two_assessments, 30, "two open assessments")
+    assert {change_of_task(records, t) for t in assessing} == {major["id"], minor["id"]}
+
     def assessment(task: UserTask) -> dict[str, Any]:
         if change_of_task(records, task) == major["id"]:
             return dict(MAJOR_BY_SCHEDULE)
