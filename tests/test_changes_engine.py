@@ -199,6 +199,13 @@ def test_major_change_is_reviewed_by_departments_and_approved_by_the_customer(
     assert stored["status"] == "applied" and stored["applied_revision"] == 2
     after = order_state(sessions, order["id"])
     assert after["lines"][1]["width_mm"] == 1200 and after["lines"][1]["quantity"] == 40
+
+    # The change order amends the contract: stored with the order's documents.
+    [doc] = [d for d in api.get(f"/orders/{order['id']}/documents").json() if d["kind"] == "change_order"]
+    assert doc["category"] == "contract" and doc["title"] == f"订单变更单 {change['change_number']}"
+    html = api.get(f"/documents/{doc['id']}/content").text
+    for expected in ("第 2 行 宽(mm)", "850", "1200", "第 1 版 → 第 2 版", "重大变更", "技术部", "客户同意延期与加价"):
+        assert expected in html, expected
     assert records.instance_state(pik) == "ELEMENT_ACTIVATED"
     assert records.incidents(pik) == []
 
@@ -232,6 +239,7 @@ def test_major_change_the_customer_rejects_leaves_the_order_unchanged(
     assert stored["applied_revision"] is None
     assert order_state(sessions, order["id"]) == before
     assert revisions(sessions, order["id"]) == []
+    assert [d for d in api.get(f"/orders/{order['id']}/documents").json() if d["kind"] == "change_order"] == []
     records.wait_for(lambda: records.visited(pik, "ChangeRejected"), 30, "the rejection end event")
     assert records.visited(pik, "ApplyChange", "ELEMENT_ACTIVATED") == 0
     assert records.instance_state(pik) == "ELEMENT_ACTIVATED"
@@ -395,10 +403,15 @@ BASE = {"description": "改", "requested_by": "客户"}
     ],
 )  # fmt: skip
 def test_invalid_change_request_is_refused_naming_the_field(
-    api: TestClient, live_engine: LiveEngine, sessions: sessionmaker[Session], body: dict[str, Any], field: list[Any]
+    api: TestClient,
+    live_engine: LiveEngine,
+    workers: stack.Child,
+    sessions: sessionmaker[Session],
+    body: dict[str, Any],
+    field: list[Any],
 ) -> None:
-    response = api.post("/orders", json=order_payload())
-    order = response.json()
+    # A registered order (its register job done), so no job of this module is left for later modules.
+    order = start_order(api, live_engine)
 
     response = api.post(f"/orders/{order['id']}/change-requests", json=body)
 

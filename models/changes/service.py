@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import audit
 from models.changes.schemas import ChangeRequestIn
-from models.changes.tables import ChangeRequest, ChangeReview, ChangeStatus, Department, OrderRevision, QualityImpact
+from models.changes.tables import (
+    ChangeChannel,
+    ChangeRequest,
+    ChangeReview,
+    ChangeStatus,
+    Department,
+    OrderRevision,
+    QualityImpact,
+)
+from models.documents import service as documents
+from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
 from models.orders.service import OrderLimits
 from models.orders.tables import DoorLine, DoorType, Handing, Order, OrderStatus
@@ -29,6 +39,15 @@ CLOSED_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.COMPLETED, OrderS
 # Tells the order's process about a stored request: (correlation key, variables, message id).
 Publisher = Callable[[str, dict[str, Any], str], None]
 
+CHANNELS_CN = {
+    ChangeChannel.PHONE: "电话",
+    ChangeChannel.EMAIL: "邮件",
+    ChangeChannel.VISIT: "面谈",
+    ChangeChannel.API: "系统接口",
+    ChangeChannel.OTHER: "其他",
+}
+QUALITY_CN = {QualityImpact.NONE: "无影响", QualityImpact.MINOR: "轻微", QualityImpact.SIGNIFICANT: "显著"}
+DEPARTMENTS_CN = {Department.TECHNICAL: "技术部", Department.PRODUCTION: "生产部", Department.FINANCE: "财务部"}
 FIELD_NAMES_CN = {
     "door_type": "门型",
     "width_mm": "宽(mm)",
@@ -362,6 +381,7 @@ def apply_change(
         before={"revision": revision_before, **before},
         after={"revision": revision, "change_number": change.change_number, **after},
     )
+    _store_change_order(session, change, order, before, after, revision_before, actor)
     audit.record(
         session,
         actor=actor,
@@ -373,3 +393,54 @@ def apply_change(
     )
     session.flush()
     return {"changeRevision": revision}
+
+
+def _compare(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
+    """The rows of the change order: every value that differs, line by line."""
+    rows = []
+    if before["requested_delivery_date"] != after["requested_delivery_date"]:
+        rows.append(
+            {"item": "交货日期", "before": before["requested_delivery_date"], "after": after["requested_delivery_date"]}
+        )
+    for old, new in zip(before["lines"], after["lines"], strict=True):
+        for name, label in FIELD_NAMES_CN.items():
+            if old[name] != new[name]:
+                rows.append(
+                    {"item": f"第 {old['line_no']} 行 {label}", "before": str(old[name]), "after": str(new[name])}
+                )
+    return rows
+
+
+def _store_change_order(
+    session: Session,
+    change: ChangeRequest,
+    order: Order,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    revision_before: int,
+    actor: str,
+) -> None:
+    """The change order (订单变更单) amends the contract: filed with the contract documents."""
+    documents.store(
+        session,
+        subject=f"change:{change.id}",
+        kind="change_order",
+        category=DocumentCategory.CONTRACT,
+        title=f"订单变更单 {change.change_number}",
+        template="change-order.html.j2",
+        context={
+            "change": change,
+            "order": order,
+            "channel": CHANNELS_CN[change.channel],
+            "quality": QUALITY_CN[change.quality_impact] if change.quality_impact else "未评估",
+            "departments": {d.value: name for d, name in DEPARTMENTS_CN.items()},
+            "before": before,
+            "after": after,
+            "rows": _compare(before, after),
+            "revision_before": revision_before,
+            "revision": revision_before + 1,
+            "applied_at": change.applied_at,
+        },
+        actor=actor,
+        order_id=order.id,
+    )
