@@ -95,7 +95,10 @@ def _door_order_starts(live_engine: LiveEngine) -> int:
 
 def test_bad_job_data_becomes_an_incident_without_retries(live_engine: LiveEngine, workers: stack.Child) -> None:
     """A worker never dies on bad data: the job fails once, with no retries left, and Operate shows why."""
-    pik = live_engine.camunda.create_process_instance("door-order", {"orderId": "not-a-number"})
+    # orderNumber is there as for every door-order start: the ChangeRequested subscription is keyed on it.
+    pik = live_engine.camunda.create_process_instance(
+        "door-order", {"orderId": "not-a-number", "orderNumber": "DO20990101-BAD01"}
+    )
     records = live_engine.records
     incident = records.wait_for(lambda: records.incidents(pik), 30, "the incident")[0]
     assert incident["value"]["errorType"] == "JOB_NO_RETRIES"

@@ -26,6 +26,32 @@ function linkFlows(container) {
   }
 }
 
+// bpmn-auto-layout lays out a collapsed subprocess's content on its own grid but, lacking a plane
+// for it, writes those shapes into the process plane on top of the main flow. Move every shape and
+// edge whose element sits in a subprocess to that subprocess's own drill-down plane (as Modeler does).
+async function drillDownPlanes(xml) {
+  const { rootElement: defs } = await moddle.fromXML(xml);
+  const main = defs.diagrams[0].plane;
+  const planes = new Map();
+  const kept = [];
+  for (const di of main.planeElement) {
+    const parent = di.bpmnElement && di.bpmnElement.$parent;
+    if (!parent || parent.$type !== 'bpmn:SubProcess') {
+      kept.push(di);
+      continue;
+    }
+    let plane = planes.get(parent);
+    if (!plane) {
+      plane = moddle.create('bpmndi:BPMNPlane', { id: `BPMNPlane_${parent.id}`, bpmnElement: parent, planeElement: [] });
+      defs.diagrams.push(moddle.create('bpmndi:BPMNDiagram', { id: `BPMNDiagram_${parent.id}`, plane }));
+      planes.set(parent, plane);
+    }
+    plane.planeElement.push(di);
+  }
+  main.planeElement = kept;
+  return (await moddle.toXML(defs, { format: true })).xml;
+}
+
 for (const file of process.argv.slice(2)) {
   const xml = readFileSync(file, 'utf8');
   const { rootElement: definitions } = await moddle.fromXML(xml);
@@ -34,7 +60,7 @@ for (const file of process.argv.slice(2)) {
     if (root.$type === 'bpmn:Process') linkFlows(root);
   }
   const { xml: linked } = await moddle.toXML(definitions, { format: true });
-  let laidOut = await layoutProcess(linked);
+  let laidOut = await drillDownPlanes(await layoutProcess(linked));
   const rootAttrs = xml.match(/<bpmn:definitions[^>]*>/)[0];
   laidOut = laidOut.replace(/<bpmn:definitions[^>]*>/, rootAttrs);
   writeFileSync(file, laidOut.endsWith('\n') ? laidOut : laidOut + '\n');

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from doorflow.settings import Settings
 from models import jobs
 from models.db import unit_of_work
-from models.errors import InvalidInput, NotFound
+from models.errors import InvalidInput
 from workers.registry import TaskType
 
 log = logging.getLogger("doorflow.workers")
@@ -102,7 +102,7 @@ def make_exception_handler(
         if isinstance(exc, BusinessError):
             log.info("job %s: business error %s", job.key, exc.error_code)
             await controller.set_error_status(str(exc), error_code=exc.error_code)
-        elif isinstance(exc, BadJobData | InvalidInput | NotFound):
+        elif isinstance(exc, BadJobData | InvalidInput):
             log.warning("job %s: bad data, raising an incident: %s", job.key, exc)
             # JobController.set_failure_status always retries (retries - 1); bad data must not be
             # retried, so fail with no retries left: an incident in Operate right away.
@@ -110,6 +110,8 @@ def make_exception_handler(
                 job_key=job.key, retries=0, message=f"bad job data: {exc}", retry_back_off_ms=0, variables={}
             )
         else:
+            # NotFound is retried too: the API commits its row just after telling the engine (DB first,
+            # engine last), so a fast worker can see the job a moment before the row is visible.
             delay = backoff_ms(job.retries, total_retries, base_ms, max_ms)
             log.exception("job %s failed (retries left %s, next in %s ms)", job.key, job.retries - 1, delay)
             await controller.set_failure_status(f"{type(exc).__name__}: {exc}", retry_back_off_ms=delay)

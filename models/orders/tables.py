@@ -34,6 +34,9 @@ class OrderStatus(enum.StrEnum):
     RECEIVED = "received"
     REGISTERED = "registered"
     CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    ACCEPTED = "accepted"
+    COMPLETED = "completed"
 
 
 ORDER_NUMBER_SEQ = Sequence("order_number_seq", metadata=Base.metadata)
