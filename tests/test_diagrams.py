@@ -73,3 +73,24 @@ def test_forms_have_chinese_labels_and_required_fields(form_id: str) -> None:
     fields = [c for c in form["components"] if c.get("key")]
     assert fields and all(CHINESE.search(c.get("label", "")) for c in fields)
     assert any(c.get("validate", {}).get("required") for c in fields)
+
+
+@pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
+def test_subprocess_contents_are_drawn_on_their_own_plane(path: Path) -> None:
+    """A collapsed subprocess's elements belong on its drill-down plane, not on top of the main flow."""
+    root = ET.parse(path).getroot()
+    plane_of: dict[str | None, str | None] = {}
+    expanded: set[str | None] = set()
+    for plane in root.iter(f"{BPMNDI}BPMNPlane"):
+        for shape in plane.iter(f"{BPMNDI}BPMNShape"):
+            plane_of[shape.get("bpmnElement")] = plane.get("bpmnElement")
+            if shape.get("isExpanded") == "true":
+                expanded.add(shape.get("bpmnElement"))
+    for sub in root.iter(f"{BPMN}subProcess"):
+        if sub.get("id") in expanded:
+            continue
+        for child in sub:
+            if child.tag.removeprefix(BPMN) in FLOW_NODES:
+                assert plane_of.get(child.get("id")) == sub.get("id"), (
+                    f"{child.get('id')} is drawn on {plane_of.get(child.get('id'))}, not {sub.get('id')}'s plane"
+                )
