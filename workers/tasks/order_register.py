@@ -1,9 +1,10 @@
-"""doorflow.order.register — mark a new order registered and hand its summary to the process."""
+"""doorflow.order.register — mark a new order registered and hand its summary and settings to the process."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from models.errors import NotFound
 from models.orders import service
 from workers.registry import TaskType
 from workers.runtime import TaskContext, require_int
@@ -15,5 +16,21 @@ def business_key(variables: dict[str, Any]) -> str:
     return f"order:{require_int(variables, 'orderId')}"
 
 
+class OrderNotVisibleYet(RuntimeError):
+    """The API starts the instance before its transaction commits, so the job can outrun the order row."""
+
+
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    return service.register_order(ctx.session, require_int(variables, "orderId"), actor=ctx.actor)
+    order_id = require_int(variables, "orderId")
+    try:
+        summary = service.register_order(ctx.session, order_id, actor=ctx.actor)
+    except NotFound as exc:
+        # Retried with back-off (not an incident at once): the creating transaction is usually a moment away.
+        raise OrderNotVisibleYet(f"order {order_id} is not committed yet (or does not exist)") from exc
+    # The diagram's timers and the feasibility table read these; they come from Settings, never the diagram.
+    return {
+        **summary,
+        "minLeadTimeDays": ctx.settings.order_min_lead_time_days,
+        "depositReminderAfter": ctx.settings.deposit_reminder_after,
+        "followUpDelay": ctx.settings.follow_up_delay,
+    }
