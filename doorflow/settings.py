@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     order_max_quantity_per_line: int = 500
 
     # Order lifecycle (door-order.bpmn)
+    order_message_ttl_s: int = Field(
+        default=86_400,
+        description="How long the engine keeps a DepositReceived/ShipmentDelivered message that arrives a little "
+        "before the order instance waits for it.",
+    )
     order_min_lead_time_days: int = Field(
         default=30, description="Shortest lead time (days from review to delivery) the order review accepts."
     )

@@ -113,7 +113,11 @@ def _deliver(api: TestClient, order_id: int, tracking: str = "SF1234567890") -> 
 
 @pytest.mark.engine_clock
 def test_happy_path_end_to_end(
-    api: TestClient, live_engine: LiveEngine, order_workers: Workers, sessions: sessionmaker[Session]
+    api: TestClient,
+    live_engine: LiveEngine,
+    order_workers: Workers,
+    sessions: sessionmaker[Session],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     records = live_engine.records
     staff = SimulatedStaff(live_engine.camunda, records)
@@ -149,7 +153,8 @@ def test_happy_path_end_to_end(
         staff.work_until(pik, _reached(records, pik, "RecordVisit"), timeout_s=60)
     staff.work_until(pik, lambda: records.instance_state(pik) == "ELEMENT_COMPLETED", timeout_s=60)
     wall = time.monotonic() - started
-    print(f"\n[lifecycle] one full door-order lifecycle took {wall:.1f}s wall time ({len(staff.done)} user tasks)")
+    with capsys.disabled():  # shown in every run's output, not only on failure
+        print(f"\n[lifecycle] one full door-order lifecycle took {wall:.1f}s wall time ({len(staff.done)} user tasks)")
 
     assert records.incidents(pik) == []
     assert records.instance_state(payments) == "ELEMENT_COMPLETED"

@@ -39,6 +39,13 @@ def test_order_runs_through_worker_into_the_parallel_review(
         "ReviewInstallationCapacity": ["installation"],
     }
 
+    timeline = api.get(f"/orders/{order['id']}/timeline").json()
+    steps = {st["element_id"]: st for st in timeline["current_steps"]}
+    assert set(steps) == set(groups)
+    assert steps["ReviewMaterialSupply"]["candidate_groups"] == ["purchasing"]
+    assert {st["user_task_key"] for st in steps.values()} == {t.key for t in tasks}
+    assert [f["action"] for f in timeline["facts"]] == ["order.created", "order.registered"]
+
     # The worker ran before the user tasks were created: its row is there.
     with sessions() as s:
         stored = s.get(Order, order["id"])

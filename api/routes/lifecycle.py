@@ -42,14 +42,17 @@ def get_timeline(order_id: int, session: SessionDep, settings: SettingsDep) -> T
     },
 )
 def shipment_delivered(
-    order_id: int, body: ShipmentDeliveredIn, session: SessionDep, camunda: CamundaDep
+    order_id: int, body: ShipmentDeliveredIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep
 ) -> dict[str, str]:
     shipment = fulfilment.report_delivery(
         session,
         order_id,
         body,
         lambda order: camunda.publish_message(
-            "ShipmentDelivered", order.order_number, {"deliveredOn": body.delivered_on.isoformat()}
+            "ShipmentDelivered",
+            order.order_number,
+            {"deliveredOn": body.delivered_on.isoformat()},
+            ttl_ms=settings.order_message_ttl_s * 1000,
         ),
         actor="api",
     )

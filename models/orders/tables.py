@@ -30,6 +30,23 @@ class Handing(enum.StrEnum):
     SLIDING = "sliding"
 
 
+# What people read on documents (contract, handover sheet, certificate).
+DOOR_TYPE_NAMES = {
+    DoorType.WOODEN: "木门",
+    DoorType.STEEL_SECURITY: "钢质防盗门",
+    DoorType.FIRE: "防火门",
+    DoorType.GLASS: "玻璃门",
+    DoorType.ALUMINIUM: "铝合金门",
+}
+HANDING_NAMES = {
+    Handing.LEFT_INSWING: "左内开",
+    Handing.RIGHT_INSWING: "右内开",
+    Handing.LEFT_OUTSWING: "左外开",
+    Handing.RIGHT_OUTSWING: "右外开",
+    Handing.SLIDING: "推拉",
+}
+
+
 class OrderStatus(enum.StrEnum):
     RECEIVED = "received"
     REGISTERED = "registered"
