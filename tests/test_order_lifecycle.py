@@ -344,7 +344,13 @@ def test_acceptance_failure_rework_and_bad_shipment_reports(
     records = live_engine.records
     staff = SimulatedStaff(live_engine.camunda, records)
     order, pik = _start(api)
-    staff.work_until(pik, _reached(records, pik, "WaitForDeposit"), timeout_s=120)
+    # Finance confirms without a comment: the output mapping of the optional field must not fail.
+    staff.work_until(
+        pik,
+        _reached(records, pik, "WaitForDeposit"),
+        overrides={"ConfirmHandoverFinance": {"financeConfirmedBy": "财务部 周会计"}},
+        timeout_s=120,
+    )
 
     early = api.post(
         f"/orders/{order['id']}/shipment/delivered",
@@ -370,6 +376,8 @@ def test_acceptance_failure_rework_and_bad_shipment_reports(
     )
     assert future.status_code == 422
     with sessions() as s:
+        sheet = s.scalars(select(HandoverSheet).where(HandoverSheet.order_id == order["id"])).one()
+        assert {c.department: c.comment for c in sheet.confirmations}["finance"] is None
         shipment = s.scalars(select(Shipment).where(Shipment.order_id == order["id"])).one()
         assert shipment.delivered_on is None
         assert s.get(Order, order["id"]).status == OrderStatus.SHIPPED  # type: ignore[union-attr]
