@@ -6,6 +6,7 @@ Every "[X]" of the factory policies that the walking skeleton needs lives here, 
 from __future__ import annotations
 
 from datetime import time
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -136,6 +137,52 @@ class Settings(BaseSettings):
         default=3_600,
         ge=0,
         description="How long the engine buffers a customer's feedback message until the ticket's process is ready.",
+    )
+
+    # Order lifecycle (door-order.bpmn)
+    order_message_ttl_s: int = Field(
+        default=86_400,
+        description="How long the engine keeps a DepositReceived/ShipmentDelivered message that arrives a little "
+        "before the order instance waits for it.",
+    )
+    order_min_lead_time_days: int = Field(
+        default=30, description="Shortest lead time (days from review to delivery) the order review accepts."
+    )
+    deposit_reminder_after: str = Field(
+        default="P3D", description="ISO-8601 duration after handover before finance is reminded of a missing deposit."
+    )
+    follow_up_delay: str = Field(
+        default="P7D", description="ISO-8601 duration between acceptance and the customer's return visit."
+    )
+    payment_deposit_ratio: Decimal = Field(default=Decimal("0.30"), description="Deposit share of the contract total.")
+    payment_progress_ratio: Decimal = Field(
+        default=Decimal("0.60"), description="Progress payment share of the contract total (due before delivery)."
+    )
+    payment_final_ratio: Decimal = Field(
+        default=Decimal("0.10"), description="Final payment share of the contract total (after acceptance)."
+    )
+    payment_deposit_due_days: int = Field(default=7, description="Days after signing the deposit is due.")
+    payment_progress_due_days: int = Field(
+        default=20, description="Days before the agreed delivery date the progress payment is due."
+    )
+    payment_final_due_days: int = Field(
+        default=30, description="Days after the agreed delivery date the final payment is due."
+    )
+    company_name: str = Field(
+        default="浙江匠门定制门业有限公司", description="The seller named in contracts and certificates."
+    )
+    contract_quality_standard: str = Field(
+        default="国家现行门类产品标准（如 GB/T 20909《钢质门窗》、GB 12955《防火门》）及本合同约定的技术要求",
+        description="Quality standard clause printed in the sales contract.",
+    )
+    contract_late_delivery_penalty_per_day_percent: Decimal = Field(
+        default=Decimal("0.05"), description="Seller's penalty per day of late delivery, percent of the contract total."
+    )
+    contract_late_payment_penalty_per_day_percent: Decimal = Field(
+        default=Decimal("0.05"), description="Buyer's penalty per day of late payment, percent of the overdue amount."
+    )
+    contract_penalty_cap_percent: Decimal = Field(
+        default=Decimal("10"), description="Cap of either side's penalty, percent of the contract total."
     )
 
     @property

@@ -23,6 +23,20 @@ from doorflow.store import migrate, start_embedded_postgres
 from models.db import make_engine, make_sessionmaker
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "engine_clock: pins the engine clock ahead; runs after every other test")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that move the engine clock last.
+
+    Resetting a clock pinned days ahead moves the engine's time backwards, and the engine's internal
+    scheduling (job time-outs, long-polling activations) then waits for the pinned time to come
+    round again. Tests that rely on it (e.g. redelivery after a job time-out) must run before.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("engine_clock") is not None)
+
+
 @pytest.fixture(scope="session")
 def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh embedded PostgreSQL for the test session, migrated with Alembic."""

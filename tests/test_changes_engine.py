@@ -31,16 +31,21 @@ MAJOR_BY_SCHEDULE = {
 }
 
 
+# The order's instance is held at its three parallel review tasks while change requests run.
+REVIEWS = {"ReviewProductionCapacity", "ReviewMaterialSupply", "ReviewInstallationCapacity"}
+WAITING_AT = "ReviewProductionCapacity"
+
+
 def start_order(api: TestClient, live_engine: LiveEngine) -> dict[str, Any]:
-    """An order whose instance waits at its confirmation user task."""
+    """An order whose instance waits at its review user tasks (held open by the tests)."""
     response = api.post("/orders", json=order_payload())
     assert response.status_code == 201, response.text
     order: dict[str, Any] = response.json()
     records = live_engine.records
     records.wait_for(
-        lambda: [t for t in records.open_user_tasks(order["process_instance_key"]) if t.element_id == "ConfirmOrder"],
+        lambda: [t for t in records.open_user_tasks(order["process_instance_key"]) if t.element_id == WAITING_AT],
         60,
-        "the ConfirmOrder user task",
+        "the production-capacity review task",
     )
     return order
 
@@ -105,8 +110,8 @@ def revisions(sessions: sessionmaker[Session], order_id: int) -> list[tuple[int,
         return [(r.revision, r.change_request_id) for r in rows]
 
 
-def confirm_task(records: RecordLog, pik: int) -> UserTask:
-    [task] = [t for t in records.open_user_tasks(pik) if t.element_id == "ConfirmOrder"]
+def waiting_task(records: RecordLog, pik: int) -> UserTask:
+    [task] = [t for t in records.open_user_tasks(pik) if t.element_id == WAITING_AT]
     return task
 
 
@@ -115,7 +120,7 @@ def test_minor_change_is_applied_while_the_order_waits(
 ) -> None:
     order = start_order(api, live_engine)
     pik, records = order["process_instance_key"], live_engine.records
-    waiting = confirm_task(records, pik)
+    waiting = waiting_task(records, pik)
     before = order_state(sessions, order["id"])
 
     change = ask(
@@ -128,14 +133,14 @@ def test_minor_change_is_applied_while_the_order_waits(
     assert change["change_number"] == f"{order['order_number']}-C01"
 
     staff = SimulatedStaff(live_engine.camunda, records)
-    final = staff.work_until(pik, change_status(sessions, change["id"]), stop_at={"ConfirmOrder"})
+    final = staff.work_until(pik, change_status(sessions, change["id"]), stop_at=REVIEWS)
     assert final == ChangeStatus.APPLIED
     assert [(t.element_id, t.candidate_groups) for t in staff.done] == [("AssessChangeImpact", ["project"])]
 
     # The same instance goes on, still waiting where it was: nothing restarted.
     records.wait_for(lambda: records.visited(pik, "ChangeRequestSubprocess"), 30, "the subprocess to complete")
     assert records.instance_state(pik) == "ELEMENT_ACTIVATED"
-    assert confirm_task(records, pik).key == waiting.key
+    assert waiting_task(records, pik).key == waiting.key
     assert records.visited(pik, "ApplyChange") == 1
     assert records.visited(pik, "ReviewChangeTechnical", "ELEMENT_ACTIVATED") == 0
     assert records.incidents(pik) == []
@@ -161,9 +166,9 @@ def test_minor_change_is_applied_while_the_order_waits(
         assert entry.before["lines"][0]["width_mm"] == 960 and entry.after["lines"][0]["width_mm"] == 1000
         assert entry.before["requested_delivery_date"] == "2099-06-30"
 
-    # The order then carries on to its end.
-    live_engine.camunda.complete_user_task(waiting.key, {"orderConfirmed": True, "confirmComment": "变更后确认"})
-    records.wait_for(lambda: records.instance_state(pik) == "ELEMENT_COMPLETED", 30, "the order instance to complete")
+    # The order then carries on from where it waited: the review completes and the feasibility rule runs.
+    staff.work_until(pik, lambda: records.visited(pik, "DecideFeasibility"), stop_at={"LegalReview", "ApprovePrice"})
+    assert records.visited(pik, "ReviewProductionCapacity") == 1
 
 
 def test_major_change_is_reviewed_by_departments_and_approved_by_the_customer(
@@ -178,7 +183,7 @@ def test_major_change_is_reviewed_by_departments_and_approved_by_the_customer(
         pik,
         change_status(sessions, change["id"]),
         overrides={"AssessChangeImpact": MAJOR_BY_SCHEDULE},
-        stop_at={"ConfirmOrder"},
+        stop_at=REVIEWS,
     )
     assert final == ChangeStatus.APPLIED
     groups = {t.element_id: t.candidate_groups for t in staff.done}
@@ -229,7 +234,7 @@ def test_major_change_the_customer_rejects_leaves_the_order_unchanged(
                 "changeCustomerNote": "客户认为加价过高，维持原订单",
             },
         },
-        stop_at={"ConfirmOrder"},
+        stop_at=REVIEWS,
     )
     assert final == ChangeStatus.REJECTED
     stored = api.get(f"/change-requests/{change['id']}").json()
@@ -262,7 +267,7 @@ def test_major_change_a_department_refuses_is_rejected_without_asking_the_custom
             "AssessChangeImpact": dict(MAJOR_BY_SCHEDULE, changeQualityImpact="significant", changeScheduleDays=1),
             "ReviewChangeFinance": {"changeFinanceApproved": False, "changeFinanceComment": "成本超出预算，不同意"},
         },
-        stop_at={"ConfirmOrder"},
+        stop_at=REVIEWS,
     )
     assert final == ChangeStatus.REJECTED
     stored = api.get(f"/change-requests/{change['id']}").json()
@@ -310,7 +315,7 @@ def test_two_change_requests_run_in_parallel_for_one_order(
         pik,
         lambda: all(done() for done in both_done),
         overrides={"AssessChangeImpact": assessment},
-        stop_at={"ConfirmOrder"},
+        stop_at=REVIEWS,
     )
     records.wait_for(lambda: records.visited(pik, "ChangeRequestSubprocess") == 2, 30, "both subprocesses")
 

@@ -1,4 +1,4 @@
-"""The walking skeleton on the real engine: API → instance → worker → PostgreSQL → user task → done."""
+"""Order intake on the real engine: API → instance → worker → PostgreSQL → the parallel review tasks."""
 
 from __future__ import annotations
 
@@ -16,36 +16,47 @@ from tests.conftest import LiveEngine, order_payload
 pytestmark = pytest.mark.engine
 
 
-def test_order_runs_through_worker_and_user_task(
+def test_order_runs_through_worker_into_the_parallel_review(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
-    response = api.post("/orders", json=order_payload())
+    response = api.post("/orders", json=order_payload(customer_email="purchase@greentown.example"))
     assert response.status_code == 201, response.text
     order = response.json()
     assert order["status"] == "received"
+    assert order["customer_email"] == "purchase@greentown.example"
     assert order["total_amount"] == "74658.00"  # 12 × 2380.00 + 36 × 1280.50
     pik = order["process_instance_key"]
     assert isinstance(pik, int)
 
     records = live_engine.records
-    task = records.wait_for(lambda: records.open_user_tasks(pik), 60, "the confirmation user task")[0]
-    assert task.element_id == "ConfirmOrder"
-    assert task.candidate_groups == ["sales"]
+    tasks = records.wait_for(
+        lambda: len(records.open_user_tasks(pik)) == 3 and records.open_user_tasks(pik), 60, "the three review tasks"
+    )
+    groups = {t.element_id: t.candidate_groups for t in tasks}
+    assert groups == {
+        "ReviewProductionCapacity": ["production"],
+        "ReviewMaterialSupply": ["purchasing"],
+        "ReviewInstallationCapacity": ["installation"],
+    }
 
-    # The worker ran before the user task was created: its row is there.
+    timeline = api.get(f"/orders/{order['id']}/timeline").json()
+    steps = {st["element_id"]: st for st in timeline["current_steps"]}
+    assert set(steps) == set(groups)
+    assert steps["ReviewMaterialSupply"]["candidate_groups"] == ["purchasing"]
+    assert {st["user_task_key"] for st in steps.values()} == {t.key for t in tasks}
+    assert [f["action"] for f in timeline["facts"]] == ["order.created", "order.registered"]
+
+    # The worker ran before the user tasks were created: its row is there.
     with sessions() as s:
         stored = s.get(Order, order["id"])
         assert stored is not None and stored.status == OrderStatus.REGISTERED
         job = s.scalars(select(ProcessedJob).where(ProcessedJob.business_key == f"order:{order['id']}")).one()
         assert job.result["orderNumber"] == order["order_number"]
-        actions = [a.action for a in s.scalars(select(AuditEntry).where(AuditEntry.entity_id == str(order["id"])))]
+        assert job.result["customerEmail"] == "purchase@greentown.example"
+        assert job.result["followUpDelay"] == "P7D"
+        trail = select(AuditEntry).where(AuditEntry.entity == "order", AuditEntry.entity_id == str(order["id"]))
+        actions = [a.action for a in s.scalars(trail)]
         assert actions == ["order.created", "order.registered"]
-
-    live_engine.camunda.complete_user_task(task.key, {"orderConfirmed": True, "confirmComment": "客户已电话确认"})
-    final = records.wait_for(
-        lambda: records.instance_state(pik) == "ELEMENT_COMPLETED" and "done", 30, "instance completion"
-    )
-    assert final == "done"
     assert records.incidents(pik) == []
 
 
@@ -59,6 +70,8 @@ def test_order_runs_through_worker_and_user_task(
         ({"lines": [dict(order_payload()["lines"][0], height_mm=99999)]}, ["body", "lines", 0, "height_mm"]),  # type: ignore[index]
         ({"lines": [dict(order_payload()["lines"][0], handing="upside_down")]}, ["body", "lines", 0, "handing"]),  # type: ignore[index]
         ({"lines": [dict(order_payload()["lines"][0], quantity=0)]}, ["body", "lines", 0, "quantity"]),  # type: ignore[index]
+        ({"customer_email": "not-an-address"}, ["body", "customer_email"]),
+        ({"requested_discount_percent": "100"}, ["body", "requested_discount_percent"]),
     ],
 )
 def test_invalid_order_is_refused_and_nothing_is_stored(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,8 +31,19 @@ class OrderIn(BaseModel):
 
     customer_name: str = Field(min_length=1, max_length=200)
     customer_phone: str | None = Field(default=None, max_length=40)
+    customer_email: str | None = Field(
+        default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Where settlement notices go."
+    )
     delivery_address: str = Field(min_length=1, max_length=500)
     requested_delivery_date: date
+    requested_discount_percent: Decimal | None = Field(
+        default=None,
+        ge=0,
+        lt=100,
+        max_digits=5,
+        decimal_places=2,
+        description="Discount the customer asks for, percent.",
+    )
     salesperson: str | None = Field(default=None, max_length=120)
     notes: str | None = Field(default=None, max_length=4000)
     lines: list[DoorLineIn] = Field(min_length=1, description="At least one door line.")
@@ -50,8 +62,11 @@ class OrderOut(BaseModel):
     order_number: str
     customer_name: str
     customer_phone: str | None
+    customer_email: str | None
     delivery_address: str
     requested_delivery_date: date
+    agreed_delivery_date: date | None
+    requested_discount_percent: Decimal | None
     salesperson: str | None
     notes: str | None
     status: OrderStatus
@@ -59,3 +74,39 @@ class OrderOut(BaseModel):
     total_amount: Decimal
     created_at: datetime
     lines: list[DoorLineOut]
+
+
+class ShipmentDeliveredIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    delivered_on: date = Field(description="Day the goods arrived at the delivery address.")
+    received_by: str = Field(min_length=1, max_length=120, description="Who signed for the goods at the site.")
+    tracking_number: str = Field(
+        min_length=1, max_length=80, description="Tracking number of the shipment; must match the recorded one."
+    )
+
+
+class TimelineFact(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class CurrentStep(BaseModel):
+    element_id: str = Field(description="BPMN element id of the active step.")
+    element_type: str = Field(description="BPMN element type, e.g. USER_TASK, RECEIVE_TASK, CALL_ACTIVITY.")
+    process_id: str = Field(description="Process the step belongs to (a called process shows its own id).")
+    candidate_groups: list[str] = Field(description="For an open user task: the groups that can work on it.")
+    user_task_key: int | None = Field(description="For an open user task: its key.")
+
+
+class TimelineOut(BaseModel):
+    order_id: int
+    order_number: str
+    status: OrderStatus
+    facts: list[TimelineFact] = Field(description="Stored facts from the audit trail, oldest first.")
+    current_steps: list[CurrentStep] | None = Field(
+        description="Active steps of the order's process instance; null when the engine record log is not configured."
+    )

@@ -5,15 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import audit
-from models.errors import InvalidInput, NotFound
+from models.audit import AuditEntry
+from models.documents.tables import Document
+from models.errors import Conflict, InvalidInput, NotFound
 from models.orders.schemas import OrderIn
-from models.orders.tables import ORDER_NUMBER_SEQ, DoorLine, Order, OrderStatus
+from models.orders.tables import (
+    ORDER_NUMBER_SEQ,
+    DoorLine,
+    Order,
+    OrderReview,
+    OrderStatus,
+    PriceApproval,
+    PriceDecision,
+)
 
 PROCESS_ID = "door-order"
 
@@ -58,6 +69,8 @@ def create_order(
         order_number=f"DO{date.today():%Y%m%d}-{seq:05d}",
         customer_name=data.customer_name,
         customer_phone=data.customer_phone,
+        customer_email=data.customer_email,
+        requested_discount_percent=data.requested_discount_percent,
         delivery_address=data.delivery_address,
         requested_delivery_date=data.requested_delivery_date,
         salesperson=data.salesperson,
@@ -109,6 +122,262 @@ def register_order(session: Session, order_id: int, *, actor: str) -> dict[str, 
     return {
         "orderNumber": order.order_number,
         "customerName": order.customer_name,
+        "customerEmail": order.customer_email,
+        "requestedDeliveryDate": order.requested_delivery_date.isoformat(),
         "totalAmount": str(order.total_amount),
         "lineCount": len(order.lines),
     }
+
+
+def change_status(session: Session, order: Order, status: OrderStatus, *, actor: str, action: str) -> None:
+    """Move the order to ``status``; every move is in the audit trail (a repeat is a no-op)."""
+    if order.status == status:
+        return
+    before = order.status
+    order.status = status
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity="order",
+        entity_id=order.id,
+        before={"status": before.value},
+        after={"status": status.value},
+    )
+
+
+def record_fact(session: Session, order_id: int, *, actor: str, action: str, after: dict[str, Any]) -> None:
+    """A lifecycle fact of the order (review, approval, contract, shipment …) for its audit trail and timeline."""
+    audit.record(session, actor=actor, action=action, entity="order", entity_id=order_id, after=after)
+
+
+@dataclass(frozen=True)
+class DepartmentAnswer:
+    ok: bool
+    earliest_date: date | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class ReviewAnswers:
+    production: DepartmentAnswer
+    material: DepartmentAnswer
+    installation: DepartmentAnswer
+
+
+def record_review(
+    session: Session, order_id: int, answers: ReviewAnswers, *, review_date: date, actor: str
+) -> OrderReview:
+    """Store one review round; the lead time it reports is what the feasibility table compares."""
+    order = get_order(session, order_id)
+    rounds = session.scalar(select(func.count()).select_from(OrderReview).where(OrderReview.order_id == order.id))
+    target = order.delivery_date
+    review = OrderReview(
+        order_id=order.id,
+        round=(rounds or 0) + 1,
+        target_date=target,
+        review_date=review_date,
+        lead_time_days=(target - review_date).days,
+        production_ok=answers.production.ok,
+        production_earliest_date=answers.production.earliest_date,
+        production_comment=answers.production.comment,
+        material_ok=answers.material.ok,
+        material_earliest_date=answers.material.earliest_date,
+        material_comment=answers.material.comment,
+        installation_ok=answers.installation.ok,
+        installation_earliest_date=answers.installation.earliest_date,
+        installation_comment=answers.installation.comment,
+    )
+    session.add(review)
+    session.flush()
+    change_status(session, order, OrderStatus.UNDER_REVIEW, actor=actor, action="order.under_review")
+    record_fact(
+        session,
+        order.id,
+        actor=actor,
+        action="review.recorded",
+        after={
+            "review_id": review.id,
+            "round": review.round,
+            "production_ok": review.production_ok,
+            "material_ok": review.material_ok,
+            "installation_ok": review.installation_ok,
+            "target_date": target.isoformat(),
+            "lead_time_days": review.lead_time_days,
+        },
+    )
+    return review
+
+
+def _review(session: Session, review_id: int) -> OrderReview:
+    review = session.get(OrderReview, review_id)
+    if review is None:
+        raise NotFound("order review", review_id)
+    return review
+
+
+def record_feasibility(session: Session, review_id: int, feasible: bool, reason: str, *, actor: str) -> OrderReview:
+    """Keep the DMN table's verdict with its review round; the order goes to pricing or to negotiation."""
+    review = _review(session, review_id)
+    review.feasible = feasible
+    review.reason = reason
+    order = get_order(session, review.order_id)
+    status = OrderStatus.PRICING if feasible else OrderStatus.NEGOTIATING
+    change_status(session, order, status, actor=actor, action=f"order.{status.value}")
+    record_fact(
+        session,
+        order.id,
+        actor=actor,
+        action="review.decided",
+        after={"review_id": review.id, "round": review.round, "feasible": feasible, "reason": reason},
+    )
+    return review
+
+
+def record_negotiation(
+    session: Session, review_id: int, *, agreed_date: date | None, comment: str | None, actor: str
+) -> Order:
+    """Sales' outcome with the customer: a new agreed date (reviewed again) or no agreement (order rejected)."""
+    review = _review(session, review_id)
+    order = get_order(session, review.order_id)
+    if agreed_date is not None and agreed_date <= review.review_date:
+        raise InvalidInput(("agreedDeliveryDate",), "must be after the review date")
+    review.negotiation_outcome = "agreed" if agreed_date else "rejected"
+    review.negotiation_comment = comment
+    if agreed_date is not None:
+        before = order.agreed_delivery_date
+        order.agreed_delivery_date = agreed_date
+        audit.record(
+            session,
+            actor=actor,
+            action="order.delivery_date_agreed",
+            entity="order",
+            entity_id=order.id,
+            before={"agreed_delivery_date": before.isoformat() if before else None},
+            after={"agreed_delivery_date": agreed_date.isoformat(), "comment": comment},
+        )
+        change_status(session, order, OrderStatus.UNDER_REVIEW, actor=actor, action="order.under_review")
+    else:
+        change_status(session, order, OrderStatus.REJECTED, actor=actor, action="order.rejected")
+    return order
+
+
+def price_order(
+    session: Session, order_id: int, requested_discount_percent: Decimal | None, *, actor: str
+) -> PriceApproval:
+    """Compute this pricing round's figures: list total, discount (asked now, else on the order), net total."""
+    order = get_order(session, order_id)
+    discount = requested_discount_percent
+    if discount is None:
+        discount = order.requested_discount_percent or Decimal("0")
+    if not Decimal("0") <= discount < Decimal("100"):
+        raise InvalidInput(("requestedDiscountPercent",), "must be at least 0 and below 100")
+    discount = discount.quantize(Decimal("0.01"))
+    list_total = order.total_amount
+    net_total = (list_total * (Decimal("100") - discount) / Decimal("100")).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    rounds = session.scalar(select(func.count()).select_from(PriceApproval).where(PriceApproval.order_id == order.id))
+    approval = PriceApproval(
+        order_id=order.id,
+        round=(rounds or 0) + 1,
+        list_total=list_total,
+        discount_percent=discount,
+        net_total=net_total,
+        decision=PriceDecision.PENDING,
+    )
+    session.add(approval)
+    session.flush()
+    change_status(session, order, OrderStatus.PRICING, actor=actor, action="order.pricing")
+    record_fact(
+        session,
+        order.id,
+        actor=actor,
+        action="price.computed",
+        after={
+            "price_approval_id": approval.id,
+            "round": approval.round,
+            "list_total": str(list_total),
+            "discount_percent": str(discount),
+            "net_total": str(net_total),
+        },
+    )
+    return approval
+
+
+def record_price_decision(
+    session: Session,
+    approval_id: int,
+    *,
+    approver_group: str,
+    approved: bool | None,
+    comment: str | None,
+    decided_by: str | None,
+    actor: str,
+) -> PriceApproval:
+    """Keep who had to approve the price (DMN) and what they decided; ``none`` needs nobody."""
+    approval = session.get(PriceApproval, approval_id)
+    if approval is None:
+        raise NotFound("price approval", approval_id)
+    approval.approver_group = approver_group
+    if approver_group == "none":
+        approval.decision = PriceDecision.NOT_REQUIRED
+    elif approved is None:
+        raise InvalidInput(("priceApproved",), f"the {approver_group} decision is missing")
+    else:
+        approval.decision = PriceDecision.APPROVED if approved else PriceDecision.REFUSED
+        approval.comment = comment
+        approval.decided_by = decided_by
+    record_fact(
+        session,
+        approval.order_id,
+        actor=actor,
+        action="price.decided",
+        after={
+            "price_approval_id": approval.id,
+            "approver_group": approver_group,
+            "decision": approval.decision.value,
+            "comment": comment,
+        },
+    )
+    return approval
+
+
+def accepted_price(session: Session, order_id: int) -> PriceApproval:
+    """The latest price round that needs no more approval: the figures the contract states."""
+    approval = session.scalars(
+        select(PriceApproval)
+        .where(
+            PriceApproval.order_id == order_id,
+            PriceApproval.decision.in_([PriceDecision.APPROVED, PriceDecision.NOT_REQUIRED]),
+        )
+        .order_by(PriceApproval.round.desc())
+    ).first()
+    if approval is None:
+        raise Conflict(f"order {order_id} has no accepted price")
+    return approval
+
+
+def record_deposit(session: Session, order_id: int, *, actor: str) -> Order:
+    """The deposit is in: production may start."""
+    order = get_order(session, order_id)
+    record_fact(session, order.id, actor=actor, action="deposit.received", after={"order_number": order.order_number})
+    change_status(session, order, OrderStatus.IN_PRODUCTION, actor=actor, action="order.in_production")
+    return order
+
+
+def stored_timeline(session: Session, order_id: int) -> list[AuditEntry]:
+    """Every stored fact of the order, oldest first: its own audit trail plus its documents'."""
+    order = get_order(session, order_id)
+    doc_ids = [str(i) for i in session.scalars(select(Document.id).where(Document.order_id == order.id))]
+    query = (
+        select(AuditEntry)
+        .where(
+            or_(
+                (AuditEntry.entity == "order") & (AuditEntry.entity_id == str(order.id)),
+                (AuditEntry.entity == "document")
+                & AuditEntry.entity_id.in_(doc_ids)
+                & (AuditEntry.action != "document.read"),
+            )
+        )
+        .order_by(AuditEntry.at, AuditEntry.id)
+    )
+    return list(session.scalars(query))

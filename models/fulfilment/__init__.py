@@ -1,0 +1,1 @@
+"""After signing: handover sheet and confirmations, shipment, acceptance, follow-up visit."""

@@ -1,0 +1,409 @@
+"""The whole door-order lifecycle on the real engine, driven by simulated staff and the engine clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from doorflow import stack
+from doorflow.records import RecordLog
+from doorflow.staff import SimulatedStaff
+from models.contracts.tables import Contract, ContractStatus, LegalDecision
+from models.documents.tables import Document
+from models.fulfilment.tables import Acceptance, FollowUpVisit, HandoverSheet, Shipment
+from models.orders.tables import Order, OrderReview, OrderStatus, PriceApproval, PriceDecision
+from tests.conftest import LiveEngine, order_payload
+
+pytestmark = pytest.mark.engine
+
+DAY_MS = 86_400_000
+
+
+class Workers:
+    """The worker process, stopped while the engine clock is pinned ahead and started afresh after the reset.
+
+    The engine schedules its job activations on its own clock; an activation request still waiting
+    when the clock jumps back would wait for the pinned time to come round. No worker polls while the
+    clock is pinned (timers fire and user tasks open without one), and a fresh process polls after.
+    """
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env, self.log_dir = env, log_dir
+        self.child: stack.Child | None = None
+
+    def start(self) -> None:
+        if self.child is None:
+            self.child = stack.start_workers(self.env, self.log_dir)
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
+            self.child = None
+
+
+@pytest.fixture(scope="module")
+def order_workers(live_engine: LiveEngine, db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
+    workers = Workers(stack.child_env(db_url, live_engine.cfg, api_port=0), tmp_path_factory.mktemp("order-workers"))
+    workers.start()
+    yield workers
+    workers.stop()
+
+
+@contextmanager
+def clock_days_ahead(live_engine: LiveEngine, workers: Workers, days: float) -> Iterator[None]:
+    """Pin the engine clock ``days`` ahead (due timers fire) with no worker polling; always reset after."""
+    workers.stop()
+    try:
+        live_engine.camunda.pin_clock(int(time.time() * 1000 + days * DAY_MS))
+        yield
+    finally:
+        live_engine.camunda.reset_clock()
+        workers.start()
+
+
+def _start(api: TestClient, **overrides: object) -> tuple[dict[str, Any], int]:
+    response = api.post("/orders", json=order_payload(**overrides))
+    assert response.status_code == 201, response.text
+    order = response.json()
+    return order, int(order["process_instance_key"])
+
+
+def _no_incident(records: RecordLog, pik: int) -> None:
+    """Fail at once with the engine's reason instead of waiting for a timeout."""
+    incidents = records.incidents(pik)
+    assert not incidents, [(i["value"]["elementId"], i["value"]["errorMessage"]) for i in incidents]
+
+
+def _reached(records: RecordLog, pik: int, element_id: str, times: int = 1) -> Callable[[], bool]:
+    def check() -> bool:
+        _no_incident(records, pik)
+        return records.visited(pik, element_id, "ELEMENT_ACTIVATED") >= times
+
+    return check
+
+
+def _completed(records: RecordLog, pik: int, element_id: str, times: int = 1) -> Callable[[], bool]:
+    def check() -> bool:
+        _no_incident(records, pik)
+        return records.visited(pik, element_id) >= times
+
+    return check
+
+
+def _pay_deposit(live_engine: LiveEngine, order_number: str) -> None:
+    # Until the collection branch's payment API publishes it, the tests play finance.
+    live_engine.camunda.publish_message("DepositReceived", order_number, {"depositPaidOn": date.today().isoformat()})
+
+
+def _deliver(api: TestClient, order_id: int, tracking: str = "SF1234567890") -> None:
+    body = {"delivered_on": date.today().isoformat(), "received_by": "工地 王师傅", "tracking_number": tracking}
+    response = api.post(f"/orders/{order_id}/shipment/delivered", json=body)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.engine_clock
+def test_happy_path_end_to_end(
+    api: TestClient,
+    live_engine: LiveEngine,
+    order_workers: Workers,
+    sessions: sessionmaker[Session],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    records = live_engine.records
+    staff = SimulatedStaff(live_engine.camunda, records)
+    started = time.monotonic()
+    order, pik = _start(
+        api,
+        customer_email="purchase@greentown.example",
+        requested_discount_percent="8",
+        notes="门锁须与物业门禁系统兼容",
+    )
+
+    # Review → pricing (8 % discount: the sales manager approves) → contract → signature → handover.
+    staff.work_until(pik, _reached(records, pik, "WaitForDeposit"), timeout_s=120)
+    approve = next(t for t in staff.done if t.element_id == "ApprovePrice")
+    assert approve.candidate_groups == ["sales-manager"]
+    [payments] = records.child_instances(pik, "payment-collection")
+    timeline = api.get(f"/orders/{order['id']}/timeline").json()
+    assert timeline["status"] == "handed_over"
+    assert {s["element_id"] for s in timeline["current_steps"]} == {"WaitForDeposit"}
+
+    # The deposit is late: the non-interrupting reminder fires once the engine clock passes P3D.
+    with clock_days_ahead(live_engine, order_workers, 3.1):
+        staff.work_until(pik, _completed(records, pik, "RemindDeposit"), timeout_s=60)
+    assert records.visited(pik, "WaitForDeposit") == 0  # still waiting after the reminder
+
+    _pay_deposit(live_engine, order["order_number"])
+    staff.work_until(pik, _reached(records, pik, "ShipmentDelivered"), timeout_s=60)
+    _deliver(api, order["id"])
+    staff.work_until(pik, _reached(records, pik, "FollowUpDue"), timeout_s=60)
+    assert api.get(f"/orders/{order['id']}").json()["status"] == "accepted"
+
+    with clock_days_ahead(live_engine, order_workers, 7.1):
+        staff.work_until(pik, _reached(records, pik, "RecordVisit"), timeout_s=60)
+    staff.work_until(pik, lambda: records.instance_state(pik) == "ELEMENT_COMPLETED", timeout_s=60)
+    wall = time.monotonic() - started
+    with capsys.disabled():  # shown in every run's output, not only on failure
+        print(f"\n[lifecycle] one full door-order lifecycle took {wall:.1f}s wall time ({len(staff.done)} user tasks)")
+
+    assert records.incidents(pik) == []
+    assert records.instance_state(payments) == "ELEMENT_COMPLETED"
+    assert [t.element_id for t in staff.done].count("FollowUpVisit") == 1
+    with sessions() as s:
+        stored = s.get(Order, order["id"])
+        assert stored is not None and stored.status == OrderStatus.COMPLETED
+        [review] = s.scalars(select(OrderReview).where(OrderReview.order_id == stored.id)).all()
+        assert review.feasible is True and review.production_ok and review.lead_time_days > 30
+        [price] = s.scalars(select(PriceApproval).where(PriceApproval.order_id == stored.id)).all()
+        assert (price.discount_percent, price.approver_group, price.decision) == (
+            Decimal("8.00"),
+            "sales-manager",
+            PriceDecision.APPROVED,
+        )
+        assert price.net_total == Decimal("68685.36")  # 74658.00 × 0.92
+        contract = s.scalars(select(Contract).where(Contract.order_id == stored.id)).one()
+        assert contract.status == ContractStatus.SIGNED and contract.signed_by
+        assert [v.legal_decision for v in contract.versions] == [LegalDecision.APPROVED]
+        terms = contract.versions[0].payment_terms
+        assert sum(Decimal(t["amount"]) for t in terms) == contract.total_amount
+        sheet = s.scalars(select(HandoverSheet).where(HandoverSheet.order_id == stored.id)).one()
+        assert {c.department for c in sheet.confirmations} == {"project", "customer-service", "finance"}
+        assert all(c.confirmed_by and c.confirmed_at.tzinfo for c in sheet.confirmations)
+        assert any("客户特别要求" in item for item in sheet.special_items)
+        shipment = s.scalars(select(Shipment).where(Shipment.order_id == stored.id)).one()
+        assert shipment.delivered_on == date.today() and shipment.tracking_number == "SF1234567890"
+        [acceptance] = s.scalars(select(Acceptance).where(Acceptance.order_id == stored.id)).all()
+        assert acceptance.passed and acceptance.certificate_document_id is not None
+        visit = s.scalars(select(FollowUpVisit).where(FollowUpVisit.order_id == stored.id)).one()
+        assert visit.satisfaction == 5
+
+    docs = api.get(f"/orders/{order['id']}/documents").json()
+    assert sorted(d["kind"] for d in docs) == ["acceptance_certificate", "contract", "handover_sheet"]
+    for doc in docs:
+        content = api.get(f"/documents/{doc['id']}/content")
+        assert content.status_code == 200
+        assert order["order_number"] in content.text
+    contract_html = api.get(f"/documents/{next(d['id'] for d in docs if d['kind'] == 'contract')}/content").text
+    assert "定金" in contract_html and "违约责任" in contract_html and "¥68,685.36" in contract_html
+
+    timeline = api.get(f"/orders/{order['id']}/timeline").json()
+    actions = [f["action"] for f in timeline["facts"]]
+    for expected in (
+        "review.recorded",
+        "price.decided",
+        "contract.signed",
+        "handover.confirmed",
+        "deposit.received",
+        "shipment.delivered",
+        "acceptance.recorded",
+        "follow_up.visited",
+        "order.completed",
+    ):
+        assert expected in actions, expected
+    assert timeline["current_steps"] == []
+
+
+def test_signed_contract_hands_the_payment_schedule_to_collection(
+    api: TestClient, live_engine: LiveEngine, order_workers: Workers
+) -> None:
+    records = live_engine.records
+    staff = SimulatedStaff(live_engine.camunda, records)
+    _, pik = _start(api, customer_email="finance@example.cn")
+    try:
+        staff.work_until(pik, _completed(records, pik, "CollectPayments"), timeout_s=60)
+    except TimeoutError:
+        from doorflow.progress import current_steps
+
+        print("DEBUG steps", current_steps(records, pik))
+        print(
+            "DEBUG jobs",
+            [
+                (r["intent"], r["value"]["elementId"], r["value"].get("retries"))
+                for r in records.events("JOB")
+                if r["value"]["processInstanceKey"] == pik
+            ][-10:],
+        )
+        raise
+    [child] = records.child_instances(pik, "payment-collection")
+    passed = {
+        r["value"]["name"]: r["value"]["value"]
+        for r in records.events("VARIABLE")
+        if r["value"]["processInstanceKey"] == child
+    }
+    assert {"paymentSchedule", "contractNumber", "customerName", "customerEmail", "orderId", "orderNumber"} <= set(
+        passed
+    )
+    assert '"kind":"deposit"' in passed["paymentSchedule"].replace(" ", "")
+    assert passed["customerEmail"] == '"finance@example.cn"'
+
+
+def test_review_not_feasible_then_negotiated_date_is_reviewed_again(
+    api: TestClient, live_engine: LiveEngine, order_workers: Workers, sessions: sessionmaker[Session]
+) -> None:
+    records = live_engine.records
+    staff = SimulatedStaff(live_engine.camunda, records)
+    order, pik = _start(api)
+    no = {"productionOk": "no", "productionEarliestDate": "2099-09-15", "productionComment": "下月产能已满"}
+    staff.work_until(
+        pik,
+        _completed(records, pik, "PriceOrder"),
+        overrides={"ReviewProductionCapacity": [no, {"productionOk": "yes", "productionComment": "新交期可排产"}]},
+        timeout_s=90,
+    )
+    assert records.visited(pik, "NegotiateDeliveryDate") == 1
+    assert records.visited(pik, "RecordReview") == 2
+    with sessions() as s:
+        stored = s.get(Order, order["id"])
+        assert stored is not None and stored.agreed_delivery_date == date(2099, 9, 30)
+        first, second = s.scalars(
+            select(OrderReview).where(OrderReview.order_id == stored.id).order_by(OrderReview.round)
+        ).all()
+        assert (first.feasible, first.reason, first.negotiation_outcome) == (
+            False,
+            "生产产能不足，无法按期排产",
+            "agreed",
+        )
+        assert first.production_earliest_date == date(2099, 9, 15)
+        assert (second.feasible, second.target_date) == (True, date(2099, 9, 30))
+    assert records.incidents(pik) == []
+
+
+def test_short_lead_time_and_no_agreement_rejects_the_order(
+    api: TestClient, live_engine: LiveEngine, order_workers: Workers, sessions: sessionmaker[Session]
+) -> None:
+    records = live_engine.records
+    staff = SimulatedStaff(live_engine.camunda, records)
+    # Every department says yes, but the date is inside the configured minimum lead time.
+    order, pik = _start(api, requested_delivery_date=(date.today() + timedelta(days=10)).isoformat())
+    refuse = {"negotiationOutcome": "rejected", "negotiationComment": "客户坚持十天内交货，无法满足"}
+    staff.work_until(
+        pik,
+        lambda: records.instance_state(pik) == "ELEMENT_COMPLETED",
+        overrides={"NegotiateDeliveryDate": refuse},
+        timeout_s=60,
+    )
+    assert records.visited(pik, "OrderRejected") == 1
+    with sessions() as s:
+        stored = s.get(Order, order["id"])
+        assert stored is not None and stored.status == OrderStatus.REJECTED
+        review = s.scalars(select(OrderReview).where(OrderReview.order_id == stored.id)).one()
+        assert (review.feasible, review.reason) == (False, "要求交期短于最短交期")
+
+
+def test_price_refusal_and_legal_rejection_loops(
+    api: TestClient, live_engine: LiveEngine, order_workers: Workers, sessions: sessionmaker[Session]
+) -> None:
+    records = live_engine.records
+    staff = SimulatedStaff(live_engine.camunda, records)
+    order, pik = _start(api, requested_discount_percent="20")
+    refuse = {"priceDecision": "refused", "priceApprovedBy": "总经理 孙总", "priceComment": "折扣过大"}
+    reject = {"legalDecision": "rejected", "legalReviewer": "赵律师", "legalComments": "违约金上限条款须明确"}
+    approve = {"legalDecision": "approved", "legalReviewer": "赵律师", "legalComments": "已修改，同意"}
+    staff.work_until(
+        pik,
+        _completed(records, pik, "RecordSignature"),
+        overrides={"ApprovePrice": refuse, "LegalReview": [reject, approve]},
+        timeout_s=120,
+    )
+    approvers = [t.candidate_groups for t in staff.done if t.element_id == "ApprovePrice"]
+    assert approvers == [["general-manager"]]  # 20 %: general manager; revised to 5 %: nobody
+    assert records.visited(pik, "DraftContract") == 2
+    with sessions() as s:
+        rounds = s.scalars(
+            select(PriceApproval).where(PriceApproval.order_id == order["id"]).order_by(PriceApproval.round)
+        ).all()
+        assert [(r.discount_percent, r.decision) for r in rounds] == [
+            (Decimal("20.00"), PriceDecision.REFUSED),
+            (Decimal("5.00"), PriceDecision.NOT_REQUIRED),
+        ]
+        contract = s.scalars(select(Contract).where(Contract.order_id == order["id"])).one()
+        v1, v2 = contract.versions
+        assert (v1.legal_decision, v1.legal_comments) == (LegalDecision.REJECTED, "违约金上限条款须明确")
+        assert (v2.legal_decision, v2.revision_note) == (LegalDecision.APPROVED, "按法务意见修改违约条款")
+        assert contract.status == ContractStatus.SIGNED
+        docs = s.scalars(select(Document).where(Document.order_id == order["id"], Document.kind == "contract")).all()
+        assert [d.id for d in docs] == [v1.document_id, v2.document_id]
+        assert [d.version for d in docs] == [1, 2]
+        assert "违约金上限条款须明确" in docs[1].content  # the comments travel with the redraft
+    assert records.incidents(pik) == []
+
+
+def test_acceptance_failure_rework_and_bad_shipment_reports(
+    api: TestClient, live_engine: LiveEngine, order_workers: Workers, sessions: sessionmaker[Session]
+) -> None:
+    records = live_engine.records
+    staff = SimulatedStaff(live_engine.camunda, records)
+    order, pik = _start(api)
+    # Finance confirms without a comment: the output mapping of the optional field must not fail.
+    staff.work_until(
+        pik,
+        _reached(records, pik, "WaitForDeposit"),
+        overrides={"ConfirmHandoverFinance": {"financeConfirmedBy": "财务部 周会计"}},
+        timeout_s=120,
+    )
+
+    early = api.post(
+        f"/orders/{order['id']}/shipment/delivered",
+        json={"delivered_on": date.today().isoformat(), "received_by": "王师傅", "tracking_number": "SF1234567890"},
+    )
+    assert early.status_code == 409  # nothing shipped yet
+
+    _pay_deposit(live_engine, order["order_number"])
+    staff.work_until(pik, _reached(records, pik, "ShipmentDelivered"), timeout_s=60)
+    wrong = api.post(
+        f"/orders/{order['id']}/shipment/delivered",
+        json={"delivered_on": date.today().isoformat(), "received_by": "王师傅", "tracking_number": "YT000"},
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"][0]["loc"] == ["body", "tracking_number"]
+    future = api.post(
+        f"/orders/{order['id']}/shipment/delivered",
+        json={
+            "delivered_on": (date.today() + timedelta(days=2)).isoformat(),
+            "received_by": "王师傅",
+            "tracking_number": "SF1234567890",
+        },
+    )
+    assert future.status_code == 422
+    with sessions() as s:
+        sheet = s.scalars(select(HandoverSheet).where(HandoverSheet.order_id == order["id"])).one()
+        assert {c.department: c.comment for c in sheet.confirmations}["finance"] is None
+        shipment = s.scalars(select(Shipment).where(Shipment.order_id == order["id"])).one()
+        assert shipment.delivered_on is None
+        assert s.get(Order, order["id"]).status == OrderStatus.SHIPPED  # type: ignore[union-attr]
+    assert records.visited(pik, "ShipmentDelivered") == 0
+
+    _deliver(api, order["id"])
+    failed = {"acceptancePassed": "no", "acceptedBy": "张建国", "acceptanceDefects": "3 号门关闭不严，门缝过大"}
+    staff.work_until(
+        pik,
+        _reached(records, pik, "FollowUpDue"),
+        overrides={
+            "AcceptInstallation": [failed, {"acceptancePassed": "yes", "acceptedBy": "张建国", "acceptanceDefects": ""}]
+        },
+        timeout_s=60,
+    )
+    assert records.visited(pik, "ReworkInstallation") == 1
+    with sessions() as s:
+        first, second = s.scalars(
+            select(Acceptance).where(Acceptance.order_id == order["id"]).order_by(Acceptance.round)
+        ).all()
+        assert (first.passed, first.defects, first.certificate_document_id) == (
+            False,
+            failed["acceptanceDefects"],
+            None,
+        )
+        assert second.passed and second.rework_note == "已调整门扇间隙并更换密封条"
+        assert second.certificate_document_id is not None
+        assert s.get(Order, order["id"]).status == OrderStatus.ACCEPTED  # type: ignore[union-attr]
+    assert records.incidents(pik) == []
