@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api.routes import documents, orders
+from api.routes import collection, documents, orders
 from doorflow.camunda import CamundaRest, EngineRejected, EngineUnreachable
 from doorflow.settings import Settings, get_settings
 from models.db import make_engine, make_sessionmaker
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(orders.router)
     app.include_router(documents.router)
+    app.include_router(collection.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness of the API and its database")
     def health(request: Request) -> dict[str, str]:
