@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.main import create_app
 from doorflow import stack
 from doorflow.staff import SimulatedStaff
 from models.collection.tables import (
@@ -36,7 +37,7 @@ from models.collection.tables import (
 )
 from models.documents.tables import Document
 from models.orders.tables import Order, OrderStatus
-from tests.conftest import LiveEngine
+from tests.conftest import LiveEngine, make_settings
 
 pytestmark = pytest.mark.engine
 
@@ -350,6 +351,9 @@ def test_unpaid_installment_climbs_the_whole_ladder_to_legal(
     live_engine.camunda.complete_user_task(legal.key, {"legalMeasure": "lawsuit", "legalComment": "提起诉讼"})
     records.wait_for(lambda: completed(live_engine, case.pik), 30, "instance completion")
     assert records.visited(case.pik, "HandedToLegal") == 1
+    with sessions() as s:
+        decided = s.get(Installment, inst.id)
+        assert decided is not None and decided.legal_measure == "lawsuit" and decided.legal_comment == "提起诉讼"
     assert records.incidents(case.pik) == []
 
 
@@ -518,3 +522,53 @@ def test_payment_on_a_closed_or_unknown_installment_is_refused(
         assert s.scalar(select(func.count()).select_from(Payment).where(Payment.installment_id == inst.id)) == 1
     assert len(messages(live_engine, "PaymentReceived", f"INST-{inst.id}")) == 1
     assert api.get("/orders/999999999/installments").status_code == 404
+
+
+def test_bad_payment_schedule_becomes_an_incident(
+    live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    """A schedule the worker cannot read stops at once (no retries) and stores nothing."""
+    with sessions() as s, s.begin():
+        order = Order(
+            order_number=f"DO20300101-{uuid.uuid4().hex[:8]}",
+            customer_name="宁波坏数据测试有限公司",
+            delivery_address="宁波市海曙区中山西路 1 号",
+            requested_delivery_date=date(2030, 6, 30),
+            status=OrderStatus.REGISTERED,
+        )
+        s.add(order)
+        s.flush()
+        order_id, order_number = order.id, order.order_number
+    bad = [{"kind": "deposit", "amount": "-5.00", "dueDate": "2030-03-01"}]
+    pik = live_engine.camunda.create_process_instance(
+        "payment-collection",
+        {
+            "orderId": order_id,
+            "orderNumber": order_number,
+            "paymentSchedule": bad,
+            "customerName": "宁波坏数据测试有限公司",
+        },
+    )
+    records = live_engine.records
+    incident = records.wait_for(lambda: records.incidents(pik), 30, "the incident")[0]
+    assert incident["value"]["errorType"] == "JOB_NO_RETRIES"
+    assert "paymentSchedule" in incident["value"]["errorMessage"]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Installment).where(Installment.order_id == order_id)) == 0
+
+
+def test_payment_is_not_stored_when_the_engine_is_unreachable(
+    live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session], api: TestClient, db_url: str
+) -> None:
+    case = start_collection(live_engine, sessions, SCHEDULE_FINAL)
+    inst = installments(sessions, case)[0]
+    dead = create_app(make_settings(db_url, f"http://127.0.0.1:{stack.free_port()}"))
+    with TestClient(dead) as offline:
+        response = pay(offline, inst.id, "30000.00")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Payment).where(Payment.installment_id == inst.id)) == 0
+        assert s.get(Installment, inst.id).status == InstallmentStatus.OPEN  # type: ignore[union-attr]
+    # The retry against the reachable engine goes through and closes the installment.
+    assert pay(api, inst.id, "30000.00").status_code == 201
+    live_engine.records.wait_for(lambda: completed(live_engine, case.pik), 30, "instance completion")

@@ -23,6 +23,7 @@ class TaskType(enum.StrEnum):
     COLLECTION_CHECK_PAYMENT = "doorflow.collection.check_payment"
     COLLECTION_DUNNING_STEP = "doorflow.collection.take_dunning_step"
     COLLECTION_FLAG_RISK = "doorflow.collection.flag_risk"
+    COLLECTION_RECORD_LEGAL = "doorflow.collection.record_legal_action"
 
 
 @dataclass(frozen=True)
@@ -93,5 +94,12 @@ TASKS: dict[TaskType, TaskSpec] = {
         module="collection_flag_risk",
         inputs=("installment",),
         outputs=("installmentBalance",),
+    ),
+    TaskType.COLLECTION_RECORD_LEGAL: TaskSpec(
+        name="记录法务处理",
+        description="把法务对逾期分期款的处理决定（律师函、诉讼、仲裁、还款协议）和意见记入分期款档案。",
+        module="collection_record_legal",
+        inputs=("installment", "legalMeasure", "legalComment"),
+        outputs=(),
     ),
 }

@@ -41,6 +41,8 @@ def upgrade() -> None:
         sa.Column("notice_document_id", sa.BigInteger(), nullable=True),
         sa.Column("overdue_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("legal_measure", sa.String(length=40), nullable=True),
+        sa.Column("legal_comment", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("amount > 0", name=op.f("ck_installments_amount_positive")),

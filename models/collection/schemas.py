@@ -80,6 +80,8 @@ class InstallmentOut(BaseModel):
     correlation_key: str = Field(description="Correlation key of this installment's PaymentReceived message.")
     overdue_since: datetime | None
     paid_at: datetime | None
+    legal_measure: str | None = Field(description="The legal department's decision once the ladder is exhausted.")
+    legal_comment: str | None
     payments: list[PaymentOut]
     dunning_steps: list[DunningStepOut]
 

@@ -439,6 +439,27 @@ def flag_customer_risk(session: Session, installment_id: int, *, actor: str) -> 
     return {"installmentBalance": str(inst.balance)}
 
 
+LEGAL_MEASURES = {"lawyer_letter", "lawsuit", "arbitration", "settlement"}  # the legal-action form's options
+
+
+def record_legal_action(session: Session, installment_id: int, measure: str, comment: str, *, actor: str) -> None:
+    """Keep legal's decision on the installment (the task's form values would otherwise live only in the engine)."""
+    if measure not in LEGAL_MEASURES:
+        raise InvalidInput(("legalMeasure",), f"must be one of {sorted(LEGAL_MEASURES)}")
+    inst = _locked(session, installment_id)
+    if inst.legal_measure == measure and inst.legal_comment == comment:
+        return
+    inst.legal_measure, inst.legal_comment = measure, comment
+    audit.record(
+        session,
+        actor=actor,
+        action="installment.legal_action",
+        entity="installment",
+        entity_id=inst.id,
+        after={"legal_measure": measure, "legal_comment": comment},
+    )
+
+
 # --- payments -----------------------------------------------------------------------------------
 
 

@@ -83,6 +83,8 @@ class Installment(Timestamped, Base):
     notice_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
     overdue_since: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
+    legal_measure: Mapped[str | None] = mapped_column(String(40))  # what legal decided (form value)
+    legal_comment: Mapped[str | None] = mapped_column(Text)
 
     payments: Mapped[list[Payment]] = relationship(back_populates="installment", order_by="Payment.id")
     dunning_steps: Mapped[list[DunningStep]] = relationship(
