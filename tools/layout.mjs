@@ -26,6 +26,28 @@ function linkFlows(container) {
   }
 }
 
+// bpmn-auto-layout 1.3 lays out each collapsed subprocess on its own grid but writes every shape into
+// the process's one plane, so the contents pile up on the main canvas. Move each subprocess's shapes
+// and edges into its own diagram (Modeler's drill-down plane), recursively.
+function splitSubprocessPlanes(definitions) {
+  const rootPlane = definitions.diagrams[0].plane;
+  const visit = (container) => {
+    for (const el of container.flowElements || []) {
+      if (el.$type !== 'bpmn:SubProcess') continue;
+      const ids = new Set((el.flowElements || []).map((child) => child.id));
+      const inside = (di) => di.bpmnElement && ids.has(di.bpmnElement.id);
+      const moved = rootPlane.planeElement.filter(inside);
+      rootPlane.planeElement = rootPlane.planeElement.filter((di) => !inside(di));
+      const plane = moddle.create('bpmndi:BPMNPlane', { id: `BPMNPlane_${el.id}`, bpmnElement: el, planeElement: moved });
+      definitions.diagrams.push(moddle.create('bpmndi:BPMNDiagram', { id: `BPMNDiagram_${el.id}`, plane }));
+      visit(el);
+    }
+  };
+  for (const root of definitions.rootElements) {
+    if (root.$type === 'bpmn:Process') visit(root);
+  }
+}
+
 for (const file of process.argv.slice(2)) {
   const xml = readFileSync(file, 'utf8');
   const { rootElement: definitions } = await moddle.fromXML(xml);
@@ -34,7 +56,9 @@ for (const file of process.argv.slice(2)) {
     if (root.$type === 'bpmn:Process') linkFlows(root);
   }
   const { xml: linked } = await moddle.toXML(definitions, { format: true });
-  let laidOut = await layoutProcess(linked);
+  const { rootElement: laidOutDefinitions } = await moddle.fromXML(await layoutProcess(linked));
+  splitSubprocessPlanes(laidOutDefinitions);
+  let { xml: laidOut } = await moddle.toXML(laidOutDefinitions, { format: true });
   const rootAttrs = xml.match(/<bpmn:definitions[^>]*>/)[0];
   laidOut = laidOut.replace(/<bpmn:definitions[^>]*>/, rootAttrs);
   writeFileSync(file, laidOut.endsWith('\n') ? laidOut : laidOut + '\n');
