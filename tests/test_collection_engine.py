@@ -335,6 +335,8 @@ def test_unpaid_installment_climbs_the_whole_ladder_to_legal(
         assert stored is not None and stored.status == InstallmentStatus.LEGAL
         flag = s.scalars(select(CustomerRiskFlag).where(CustomerRiskFlag.installment_id == inst.id)).one()
         assert flag.customer_name == case.customer and "4步催收" in flag.reason
+    letter = api.get(f"/documents/{steps[2].document_id}/content")
+    assert letter.status_code == 200 and "催款函" in letter.text and "¥30,000.00" in letter.text
     reminder = records.wait_for(lambda: smtp.about("付款提醒"), 10, "the reminder e-mail")
     assert any(case.order_number in str(m["Subject"]) for m in reminder)
 
