@@ -195,7 +195,9 @@ def completed(live_engine: LiveEngine, pik: int) -> bool:
     return live_engine.records.instance_state(pik) == "ELEMENT_COMPLETED"
 
 
-def pay(api: TestClient, installment_id: int, amount: str, ref: str | None = None, paid_on: str = "2030-03-05") -> Any:
+def pay(
+    api: TestClient, installment_id: int, amount: str | float, ref: str | None = None, paid_on: str = "2030-03-05"
+) -> Any:
     body = {"amount": amount, "external_reference": ref or f"BANK-{uuid.uuid4().hex[:12]}", "paid_on": paid_on}
     return api.post(f"/installments/{installment_id}/payments", json=body)
 
@@ -484,6 +486,7 @@ def test_duplicate_payment_report_and_message_do_not_pay_twice(
         ("30000.01", 422, "amount"),  # more than the balance
         ("12.345", 422, "amount"),  # fractions of a fen
         ("abc", 422, "amount"),
+        (5000.5, 422, "amount"),  # a JSON number, not a decimal string
     ],
 )
 def test_bad_payments_are_refused_and_nothing_is_stored(
@@ -491,7 +494,7 @@ def test_bad_payments_are_refused_and_nothing_is_stored(
     workers: stack.Child,
     sessions: sessionmaker[Session],
     api: TestClient,
-    amount: str,
+    amount: str | float,
     status: int,
     field_name: str,
 ) -> None:

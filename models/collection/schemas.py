@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.collection.tables import DunningAction, InstallmentKind, InstallmentStatus
 
@@ -33,6 +33,14 @@ class PaymentIn(BaseModel):
         "reference is answered with the first result and never counted twice.",
     )
     paid_on: date = Field(description="Value date of the payment.")
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def amount_is_a_string(cls, value: object) -> object:
+        """Money travels as text: a JSON number is a binary float and may already have lost a fen."""
+        if not isinstance(value, str):
+            raise ValueError('must be a decimal string such as "5000.00", not a JSON number')
+        return value
 
 
 class PaymentOut(BaseModel):
