@@ -330,8 +330,10 @@ def test_unpaid_installment_climbs_the_whole_ladder_to_legal(
         )
         assert [st.action.value for st in steps] == ["reminder", "phone", "letter", "visit"]
         assert steps[1].reason == "客户称项目甲方尚未拨款，资金周转困难"
-        assert steps[1].result == "客户财务承诺两周内支付全部逾期款项"
+        assert steps[1].result == "客户财务承诺两周内支付全部逾期款项；客户承诺付款日期：2099-01-15"
+        assert steps[3].result == "拜访对象：客户采购部李经理；已约定售后上门处理漆面问题，客户同意处理完毕后付款"
         assert steps[2].document_id is not None
+        assert steps[2].reason.startswith("逾期未付")  # automatic steps record the system's reason
         assert all(st.balance == Decimal("30000.00") for st in steps)
         stored = s.get(Installment, inst.id)
         assert stored is not None and stored.status == InstallmentStatus.LEGAL

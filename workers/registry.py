@@ -85,7 +85,15 @@ TASKS: dict[TaskType, TaskSpec] = {
         name="执行催收步骤",
         description="执行并记录催收阶梯中的一步：提醒邮件、催款函（生成文件），或记录电话/上门拜访的原因与结果。",
         module="collection_dunning_step",
-        inputs=("installment", "stepNo", "dunningStep", "dunningReason", "dunningResult"),
+        inputs=(
+            "installment",
+            "stepNo",
+            "dunningStep",
+            "dunningReason",
+            "dunningResult",
+            "promisedPayDate",
+            "visitedPerson",
+        ),
         outputs=("stepNo",),
     ),
     TaskType.COLLECTION_FLAG_RISK: TaskSpec(

@@ -345,6 +345,8 @@ def take_dunning_step(
     payee: Payee,
     mailer: Mailer,
     actor: str,
+    promised_pay_date: str | None = None,
+    visited_person: str | None = None,
 ) -> dict[str, Any]:
     """Carry out (reminder e-mail, formal letter) or record (phone call, visit) one rung of the ladder."""
     inst = _locked(session, installment_id)
@@ -357,6 +359,7 @@ def take_dunning_step(
         system_reason = f"逾期未付：应付{_money(inst.amount)}，已付{_money(inst.paid_amount)}"
         document_id: int | None = None
         outcome = result
+        recorded_reason = system_reason  # automatic steps; a call or visit records what the customer said
         if step.action in (DunningAction.REMINDER, DunningAction.LETTER):
             doc = documents.store(
                 session,
@@ -386,6 +389,14 @@ def take_dunning_step(
                 outcome = f"催款函已生成（文件 {doc.id}）"
         elif not (reason and reason.strip()) or not (result and result.strip()):
             raise InvalidInput(("dunningResult",), f"{step.title} needs the reason and the result recorded")
+        else:
+            details = [result.strip()]
+            if step.action == DunningAction.VISIT and visited_person:
+                details.insert(0, f"拜访对象：{visited_person.strip()}")
+            if step.action == DunningAction.PHONE and promised_pay_date:
+                details.append(f"客户承诺付款日期：{promised_pay_date[:10]}")
+            outcome = "；".join(details)
+            recorded_reason = reason.strip()
         done = DunningStep(
             installment_id=inst.id,
             step_no=step_no,
@@ -393,7 +404,7 @@ def take_dunning_step(
             channel=step.channel,
             title=step.title,
             balance=inst.balance,
-            reason=reason.strip() if reason and reason.strip() else system_reason,
+            reason=recorded_reason,
             result=outcome,
             document_id=document_id,
             taken_by=actor,

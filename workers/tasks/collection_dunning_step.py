@@ -44,6 +44,8 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
             _step(variables),
             reason=_optional_text(variables, "dunningReason"),
             result=_optional_text(variables, "dunningResult"),
+            promised_pay_date=_optional_text(variables, "promisedPayDate"),
+            visited_person=_optional_text(variables, "visitedPerson"),
             payee=common.payee(ctx.settings),
             mailer=common.mailer(ctx.settings),
             actor=ctx.actor,
