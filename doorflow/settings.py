@@ -64,12 +64,18 @@ class Settings(BaseSettings):
 
     # Payment collection (policy 003 §2.5, §3.3)
     factory_utc_offset: str = Field(
-        default="+08:00", description="UTC offset of the factory's local time; due dates are local calendar days."
+        default="+08:00",
+        pattern=r"^[+-]\d{2}:\d{2}$",
+        description="UTC offset of the factory's local time; due dates are local calendar days.",
     )
     collection_notice_days_before_due: int = Field(
         default=7, ge=0, description="Days before an installment's due date that the settlement notice goes out."
     )
-    collection_notice_time: str = Field(default="09:00", description="Local time of day the settlement notice is sent.")
+    collection_notice_time: str = Field(
+        default="09:00",
+        pattern=r"^\d{2}:\d{2}$",
+        description="Local time of day (HH:MM) the settlement notice is sent.",
+    )
     collection_payment_message_ttl_s: int = Field(
         default=3_600, ge=0, description="How long the engine buffers a PaymentReceived message nobody waits for yet."
     )
