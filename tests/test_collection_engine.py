@@ -50,6 +50,12 @@ class Inbox:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address.startswith("refused@"):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
@@ -579,3 +585,40 @@ def test_payment_is_not_stored_when_the_engine_is_unreachable(
     # The retry against the reachable engine goes through and closes the installment.
     assert pay(api, inst.id, "30000.00").status_code == 201
     live_engine.records.wait_for(lambda: completed(live_engine, case.pik), 30, "instance completion")
+
+
+def test_a_mail_the_server_refuses_is_not_recorded_as_sent(
+    live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session], api: TestClient
+) -> None:
+    """SMTP refusal: the job is retried, then an incident shows it; nothing claims the notice went out."""
+    case = start_collection(live_engine, sessions, SCHEDULE_FINAL, customer_email="refused@lvcheng-wuye.example.cn")
+    inst = installments(sessions, case)[0]
+    records = live_engine.records
+
+    def failures() -> int:
+        return sum(
+            1 for r in records.events("JOB") if r["intent"] == "FAILED" and r["value"]["processInstanceKey"] == case.pik
+        )
+
+    try:
+        now = fire_timer(live_engine, case.pik, "NoticeDateReached")
+        # The retry back-off runs on the engine clock too: move it past each back-off.
+        for attempt in range(1, 3):
+            records.wait_for(lambda n=attempt: failures() >= n, 60, f"failed attempt {attempt}")
+            now += 60_000 * attempt
+            live_engine.camunda.pin_clock(now)
+        incident = records.wait_for(lambda: records.incidents(case.pik), 60, "the incident")[0]
+    finally:
+        reset_clock(live_engine)
+    assert incident["value"]["elementId"] == "SendSettlementNotice"
+    assert "SMTPRecipientsRefused" in incident["value"]["errorMessage"]
+    with sessions() as s:
+        assert (
+            s.scalar(select(func.count()).select_from(CollectionEmail).where(CollectionEmail.installment_id == inst.id))
+            == 0
+        )
+        assert s.get(Installment, inst.id).notice_document_id is None  # type: ignore[union-attr]
+    # A payment still closes the installment: the error boundary ends the round, stuck notice included.
+    assert pay(api, inst.id, "30000.00").status_code == 201
+    records.wait_for(lambda: completed(live_engine, case.pik), 30, "instance completion")
+    assert records.visited(case.pik, "InstallmentPaid") == 1
