@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.collection import service
 from models.collection.schemas import ScheduleItem
 from models.collection.tables import Installment, InstallmentKind, InstallmentStatus
-from models.errors import InvalidInput
+from models.errors import Conflict, InvalidInput
 from models.orders.tables import Order, OrderStatus
 
 BEIJING = timezone(timedelta(hours=8))
@@ -40,7 +40,7 @@ def _order(s: Session, customer: str) -> Order:
     return order
 
 
-def _register(s: Session, order: Order, schedule: list[ScheduleItem]) -> list[Installment]:
+def _register(s: Session, order: Order, schedule: list[ScheduleItem], pik: int | None = None) -> list[Installment]:
     return service.register_installments(
         s,
         order_id=order.id,
@@ -50,6 +50,7 @@ def _register(s: Session, order: Order, schedule: list[ScheduleItem]) -> list[In
         customer_name=order.customer_name,
         customer_email=None,
         actor="test",
+        process_instance_key=pik,
     )
 
 
@@ -60,9 +61,11 @@ def test_registration_is_idempotent_per_order(sessions: sessionmaker[Session]) -
     ]
     with sessions() as s:
         order = _order(s, "宁波测试客户甲")
-        first = [i.id for i in _register(s, order, schedule)]
-        again = [i.id for i in _register(s, order, schedule[:1])]  # a re-run never adds or drops rows
+        first = [i.id for i in _register(s, order, schedule, pik=101)]
+        again = [i.id for i in _register(s, order, schedule[:1], pik=101)]  # a re-run never adds or drops rows
         assert first == again and len(first) == 2
+        with pytest.raises(Conflict, match="already being collected by process instance 101"):
+            _register(s, order, schedule, pik=202)  # a second collection would dun the customer twice
         with pytest.raises(InvalidInput):
             _register(s, _order(s, "宁波测试客户乙"), [])
         s.rollback()

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("customer_name", sa.String(length=200), nullable=False),
         sa.Column("customer_email", sa.String(length=254), nullable=True),
         sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("process_instance_key", sa.BigInteger(), nullable=True),
         sa.Column(
             "kind",
             sa.Enum("deposit", "progress", "final", name="installment_kind", native_enum=False, length=20),

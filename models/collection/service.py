@@ -123,12 +123,20 @@ def register_installments(
     customer_name: str,
     customer_email: str | None,
     actor: str,
+    process_instance_key: int | None = None,
 ) -> list[Installment]:
-    """Store the order's installments once; a second call (re-run, re-started process) returns the same rows."""
+    """Store the order's installments once; a repeated call of the same process returns the same rows.
+
+    Another process instance collecting the same order would send every notice and reminder twice,
+    so it is refused (Conflict) instead.
+    """
     if session.get(Order, order_id) is None:
         raise NotFound("order", order_id)
     existing = _installments_of_order(session, order_id)
     if existing:
+        owner = existing[0].process_instance_key
+        if owner is not None and process_instance_key is not None and owner != process_instance_key:
+            raise Conflict(f"order {order_id} is already being collected by process instance {owner}")
         return existing
     if not schedule:
         raise InvalidInput(("paymentSchedule",), "must list at least one installment")
@@ -140,6 +148,7 @@ def register_installments(
             customer_name=customer_name,
             customer_email=customer_email or None,
             seq=i,
+            process_instance_key=process_instance_key,
             kind=item.kind,
             amount=item.amount,
             paid_amount=ZERO,
