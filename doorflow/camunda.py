@@ -72,7 +72,8 @@ class CamundaRest:
         ttl_ms: int = 0,
         message_id: str | None = None,
     ) -> None:
-        """Publish a message; a ``message_id`` makes a repeat within the TTL a no-op (the engine refuses it)."""
+        """Publish a message; with ``message_id`` the engine refuses a second one with the same id while the
+        first is buffered (409), which :meth:`publish_message_once` treats as already done."""
         body: dict[str, Any] = {
             "name": name,
             "correlationKey": correlation_key,
@@ -82,6 +83,18 @@ class CamundaRest:
         if message_id is not None:
             body["messageId"] = message_id
         self._call("POST", "/messages/publication", json=body)
+
+    def publish_message_once(
+        self, name: str, correlation_key: str, message_id: str, variables: dict[str, Any] | None = None, ttl_ms: int = 0
+    ) -> bool:
+        """Publish unless a message with this id is still buffered; returns False for such a duplicate."""
+        try:
+            self.publish_message(name, correlation_key, variables, ttl_ms, message_id=message_id)
+        except EngineRejected as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
 
     def pin_clock(self, epoch_ms: int) -> None:
         """Move the engine clock (``PUT /v2/clock``); timers due before it fire."""

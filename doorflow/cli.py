@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from doorflow import stack
+from doorflow import mailsink, stack
 from doorflow.camunda import CamundaRest, EngineUnreachable
 from doorflow.engine import EngineConfig, EngineUnavailable
 from doorflow.java import JavaNotFound
@@ -47,6 +47,12 @@ def cmd_run(_: argparse.Namespace) -> int:
                 names = stack.deploy_all(camunda)
                 say(f"deployed {len(names)} resources: {', '.join(names)}")
                 env = stack.child_env(db_url, cfg, settings.api_port)
+                if not settings.smtp_host and mailsink.available():
+                    # No mail server configured: collect the customer e-mails in a folder instead.
+                    smtp_port = stack.free_port()
+                    children.append(mailsink.start(smtp_port, state / "mail", env, settings.logs_dir))
+                    env.update({"DOORFLOW_SMTP_HOST": "127.0.0.1", "DOORFLOW_SMTP_PORT": str(smtp_port)})
+                    say(f"e-mail:          no SMTP server configured; mails are written to {state / 'mail'}")
                 children.append(stack.start_workers(env, settings.logs_dir))
                 api = stack.start_api(env, settings.api_port, settings.logs_dir)
                 children.append(api)

@@ -184,6 +184,45 @@ class Settings(BaseSettings):
     contract_penalty_cap_percent: Decimal = Field(
         default=Decimal("10"), description="Cap of either side's penalty, percent of the contract total."
     )
+    # Payment collection (policy 003 §2.5, §3.3)
+    factory_utc_offset: str = Field(
+        default="+08:00",
+        pattern=r"^[+-]\d{2}:\d{2}$",
+        description="UTC offset of the factory's local time; due dates are local calendar days.",
+    )
+    collection_notice_days_before_due: int = Field(
+        default=7, ge=0, description="Days before an installment's due date that the settlement notice goes out."
+    )
+    collection_notice_time: str = Field(
+        default="09:00",
+        pattern=r"^\d{2}:\d{2}$",
+        description="Local time of day (HH:MM) the settlement notice is sent.",
+    )
+    collection_payment_message_ttl_s: int = Field(
+        default=3_600, ge=0, description="How long the engine buffers a PaymentReceived message nobody waits for yet."
+    )
+    collection_deposit_message_ttl_s: int = Field(
+        default=90 * 86_400,
+        ge=0,
+        description="How long DepositReceived is buffered for an order process that does not wait for it yet.",
+    )
+    collection_ageing_bucket_days: list[int] = Field(
+        default=[30, 60, 90], description="Upper bounds (days overdue) of the ageing buckets in the collection report."
+    )
+    collection_payee_name: str = Field(default="杭州门业制造有限公司", description="Payee printed on notices.")
+    collection_payee_bank: str = Field(default="中国工商银行杭州分行", description="Payee's bank printed on notices.")
+    collection_payee_account: str = Field(default="1202 0000 0000 0000 000", description="Payee's account number.")
+    collection_finance_phone: str = Field(default="0571-88880000", description="Finance contact printed on notices.")
+
+    # Outgoing e-mail (SMTP). An empty host records e-mails as "not sent: SMTP not configured".
+    smtp_host: str = Field(default="", description="SMTP server; empty disables sending (mails are only recorded).")
+    smtp_port: int = Field(default=25, description="SMTP port (465 with smtp_ssl, 587 with smtp_starttls).")
+    smtp_sender: str = Field(default="finance@doorflow.local", description="From address of customer e-mails.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+    smtp_ssl: bool = Field(default=False, description="Connect with implicit TLS (SMTPS).")
+    smtp_username: str = Field(default="", description="SMTP login; empty for no authentication.")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_timeout_s: float = 15.0
 
     @property
     def engine_dir(self) -> Path:

@@ -1,0 +1,107 @@
+"""Payment collection: installments of an order or contract, report a payment, a customer's balance, the report."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import CamundaDep, SessionDep, SettingsDep
+from models.collection import service
+from models.collection.schemas import CollectionReport, CustomerCollectionOut, InstallmentOut, PaymentIn, PaymentResult
+from models.collection.tables import Installment, Payment
+
+router = APIRouter(tags=["collection"])
+
+
+@router.get(
+    "/orders/{order_id}/installments",
+    summary="The installments of an order with payments and dunning steps",
+    responses={404: {"description": "No such order."}},
+)
+def order_installments(order_id: int, session: SessionDep) -> list[InstallmentOut]:
+    return [InstallmentOut.model_validate(i) for i in service.list_installments(session, order_id=order_id)]
+
+
+@router.get("/contracts/{contract_number}/installments", summary="The installments of a contract")
+def contract_installments(contract_number: str, session: SessionDep) -> list[InstallmentOut]:
+    rows = service.list_installments(session, contract_number=contract_number)
+    return [InstallmentOut.model_validate(i) for i in rows]
+
+
+@router.get(
+    "/installments/{installment_id}",
+    summary="One installment",
+    responses={404: {"description": "No such installment."}},
+)
+def get_installment(installment_id: int, session: SessionDep) -> InstallmentOut:
+    return InstallmentOut.model_validate(service.get_installment(session, installment_id))
+
+
+@router.post(
+    "/installments/{installment_id}/payments",
+    status_code=status.HTTP_201_CREATED,
+    summary="Report a payment received for an installment",
+    responses={
+        200: {"description": "This external reference was reported before: the first result, nothing new stored."},
+        404: {"description": "No such installment."},
+        409: {"description": "The installment is already paid, or the reference was used for another payment."},
+        422: {"description": "Zero, negative or over-paying amount (the detail names the field). Nothing stored."},
+        503: {"description": "The engine is unreachable; nothing is stored, retry later."},
+    },
+)
+def report_payment(
+    installment_id: int,
+    body: PaymentIn,
+    session: SessionDep,
+    camunda: CamundaDep,
+    settings: SettingsDep,
+    response: Response,
+) -> PaymentResult:
+    """Record the payment, then publish ``PaymentReceived`` (and ``DepositReceived`` when it settles the deposit)."""
+
+    def publish(inst: Installment, payment: Payment, deposit_settled: bool) -> None:
+        variables = {"paymentId": payment.id, "installmentId": inst.id}
+        camunda.publish_message_once(
+            "PaymentReceived",
+            inst.correlation_key,
+            message_id=f"payment-{payment.id}",
+            variables=variables,
+            ttl_ms=settings.collection_payment_message_ttl_s * 1000,
+        )
+        if deposit_settled:
+            camunda.publish_message_once(
+                "DepositReceived",
+                inst.order_number,
+                message_id=f"deposit-{inst.order_number}",
+                variables={"depositPaidAmount": str(inst.paid_amount)},
+                ttl_ms=settings.collection_deposit_message_ttl_s * 1000,
+            )
+
+    result = service.record_payment(session, installment_id, body, publish, actor="api")
+    if result.duplicate:
+        response.status_code = status.HTTP_200_OK
+    return result
+
+
+@router.get(
+    "/customers/{customer_name}/collection",
+    summary="A customer's open and overdue balance and risk flag",
+    responses={404: {"description": "No installments for this customer."}},
+)
+def customer_collection(
+    customer_name: str,
+    session: SessionDep,
+    as_of: Annotated[date | None, Query(description="Day the overdue balance is computed for; default today.")] = None,
+) -> CustomerCollectionOut:
+    return service.customer_collection(session, customer_name, as_of or date.today())
+
+
+@router.get("/reports/collection", summary="Collection rate, overdue amount and ageing")
+def collection_report(
+    session: SessionDep,
+    settings: SettingsDep,
+    as_of: Annotated[date | None, Query(description="Report day; default today.")] = None,
+) -> CollectionReport:
+    return service.collection_report(session, as_of or date.today(), settings.collection_ageing_bucket_days)

@@ -1,0 +1,137 @@
+"""Input and output shapes of the collection domain (pydantic); English descriptions feed OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from models.collection.tables import DunningAction, InstallmentKind, InstallmentStatus
+
+
+class ScheduleItem(BaseModel):
+    """One entry of the ``paymentSchedule`` process variable the order process hands over."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    kind: InstallmentKind
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    due_date: date = Field(alias="dueDate")
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    amount: Decimal = Field(
+        gt=0, max_digits=12, decimal_places=2, description='Amount received in CNY, a decimal string like "5000.00".'
+    )
+    external_reference: str = Field(
+        min_length=1,
+        max_length=120,
+        description="The bank's or finance system's reference of the payment; a repeated report with the same "
+        "reference is answered with the first result and never counted twice.",
+    )
+    paid_on: date = Field(description="Value date of the payment.")
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def amount_is_a_string(cls, value: object) -> object:
+        """Money travels as text: a JSON number is a binary float and may already have lost a fen."""
+        if not isinstance(value, str):
+            raise ValueError('must be a decimal string such as "5000.00", not a JSON number')
+        return value
+
+
+class PaymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    installment_id: int
+    external_reference: str
+    amount: Decimal
+    paid_on: date
+    recorded_by: str
+    created_at: datetime
+
+
+class DunningStepOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    step_no: int
+    action: DunningAction
+    channel: str
+    title: str
+    balance: Decimal
+    reason: str
+    result: str | None
+    document_id: int | None
+    taken_by: str
+    taken_at: datetime
+
+
+class InstallmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    order_id: int
+    order_number: str
+    contract_number: str | None
+    customer_name: str
+    seq: int
+    kind: InstallmentKind
+    amount: Decimal
+    paid_amount: Decimal
+    balance: Decimal
+    due_date: date
+    status: InstallmentStatus
+    correlation_key: str = Field(description="Correlation key of this installment's PaymentReceived message.")
+    overdue_since: datetime | None
+    paid_at: datetime | None
+    legal_measure: str | None = Field(description="The legal department's decision once the ladder is exhausted.")
+    legal_comment: str | None
+    payments: list[PaymentOut]
+    dunning_steps: list[DunningStepOut]
+
+
+class PaymentResult(BaseModel):
+    payment: PaymentOut
+    installment: InstallmentOut
+    duplicate: bool = Field(description="True when this reference was reported before; nothing new was recorded.")
+    deposit_received: bool = Field(description="True when this payment settled the order's deposit.")
+
+
+class RiskFlagOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    installment_id: int
+    reason: str
+    flagged_at: datetime
+
+
+class CustomerCollectionOut(BaseModel):
+    customer_name: str
+    open_balance: Decimal = Field(description="Everything not yet paid, due or not.")
+    overdue_balance: Decimal = Field(description="Unpaid balance of installments past their due date.")
+    risk_flagged: bool
+    risk_flags: list[RiskFlagOut]
+    installments: list[InstallmentOut]
+
+
+class AgeingBucket(BaseModel):
+    label: str
+    min_days: int
+    max_days: int | None
+    amount: Decimal
+    count: int
+
+
+class CollectionReport(BaseModel):
+    as_of: date
+    due_amount: Decimal = Field(description="Sum of installments due on or before as_of.")
+    collected_amount: Decimal = Field(description="What has been paid of those installments.")
+    collection_rate: Decimal | None = Field(description="collected / due, 4 decimals; null when nothing is due.")
+    overdue_amount: Decimal
+    overdue_count: int
+    ageing: list[AgeingBucket]
+    risk_customers: list[str]

@@ -1,0 +1,621 @@
+"""Collection services: installments from the payment schedule, notices, payments, the dunning ladder, risk.
+
+PostgreSQL is the truth about money: messages to the engine only wake the process up, and every
+worker step re-reads the installment (locked) before acting, so a lost, late or repeated message
+can neither pay twice nor dun a customer who has paid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from doorflow.mail import Mail, MailNotConfigured
+from models import audit
+from models.collection.schemas import (
+    AgeingBucket,
+    CollectionReport,
+    CustomerCollectionOut,
+    InstallmentOut,
+    PaymentIn,
+    PaymentOut,
+    PaymentResult,
+    RiskFlagOut,
+    ScheduleItem,
+)
+from models.collection.tables import (
+    CollectionEmail,
+    CustomerRiskFlag,
+    DunningAction,
+    DunningStep,
+    EmailStatus,
+    Installment,
+    InstallmentKind,
+    InstallmentStatus,
+    Payment,
+)
+from models.documents import service as documents
+from models.documents.tables import DocumentCategory
+from models.errors import Conflict, InvalidInput, NotFound
+from models.orders.tables import Order
+
+PROCESS_ID = "payment-collection"
+SETTLED_ERROR = "INSTALLMENT_SETTLED"  # BPMN error code: the installment is paid, stop whatever it was doing
+KIND_NAMES = {InstallmentKind.DEPOSIT: "定金", InstallmentKind.PROGRESS: "进度款", InstallmentKind.FINAL: "尾款"}
+ZERO = Decimal("0.00")
+
+# Sends one e-mail and returns its Message-ID; raises MailNotConfigured when there is no SMTP server.
+Mailer = Callable[[Mail], str]
+# Tells the engine about a recorded payment (PaymentReceived, and DepositReceived when ``deposit_settled``).
+PaymentPublisher = Callable[[Installment, Payment, bool], None]
+
+
+class InstallmentSettled(Exception):
+    """The installment is fully paid: the process step asking for money has nothing left to do."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the engine's timers fire for an installment, in the factory's local time."""
+
+    notice_days_before_due: int
+    notice_time: time
+    utc_offset: timezone
+
+    @classmethod
+    def parse(cls, notice_days_before_due: int, notice_time: str, utc_offset: str) -> Schedule:
+        sign = -1 if utc_offset.startswith("-") else 1
+        hours, _, minutes = utc_offset.lstrip("+-").partition(":")
+        offset = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
+        return cls(notice_days_before_due, time.fromisoformat(notice_time), offset)
+
+    def notice_at(self, due: date) -> datetime:
+        return datetime.combine(due - timedelta(days=self.notice_days_before_due), self.notice_time, self.utc_offset)
+
+    def overdue_at(self, due: date) -> datetime:
+        """The due date is the last day to pay: overdue from the start of the next local day."""
+        return datetime.combine(due + timedelta(days=1), time(0, 0), self.utc_offset)
+
+
+@dataclass(frozen=True)
+class Payee:
+    """Who the customer pays (printed on notices and letters)."""
+
+    name: str
+    bank: str
+    account: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    """One row of the DMN table ``dunning-ladder``, as the business rule task returned it."""
+
+    action: DunningAction
+    channel: str
+    title: str
+
+
+def _money(value: Decimal) -> str:
+    return f"¥{value:,.2f}"
+
+
+def _cn_date(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+# --- installments -------------------------------------------------------------------------------
+
+
+def register_installments(
+    session: Session,
+    *,
+    order_id: int,
+    order_number: str,
+    schedule: Sequence[ScheduleItem],
+    contract_number: str | None,
+    customer_name: str,
+    customer_email: str | None,
+    actor: str,
+    process_instance_key: int | None = None,
+) -> list[Installment]:
+    """Store the order's installments once; a repeated call of the same process returns the same rows.
+
+    Another process instance collecting the same order would send every notice and reminder twice,
+    so it is refused (Conflict) instead.
+    """
+    if session.get(Order, order_id) is None:
+        raise NotFound("order", order_id)
+    existing = _installments_of_order(session, order_id)
+    if existing:
+        owner = existing[0].process_instance_key
+        if owner is not None and process_instance_key is not None and owner != process_instance_key:
+            raise Conflict(f"order {order_id} is already being collected by process instance {owner}")
+        return existing
+    if not schedule:
+        raise InvalidInput(("paymentSchedule",), "must list at least one installment")
+    for i, item in enumerate(schedule, start=1):
+        inst = Installment(
+            order_id=order_id,
+            order_number=order_number,
+            contract_number=contract_number,
+            customer_name=customer_name,
+            customer_email=customer_email or None,
+            seq=i,
+            process_instance_key=process_instance_key,
+            kind=item.kind,
+            amount=item.amount,
+            paid_amount=ZERO,
+            due_date=item.due_date,
+            status=InstallmentStatus.OPEN,
+        )
+        session.add(inst)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="installment.created",
+            entity="installment",
+            entity_id=inst.id,
+            after={
+                "order_id": order_id,
+                "kind": inst.kind.value,
+                "amount": str(inst.amount),
+                "due": str(inst.due_date),
+            },
+        )
+    return _installments_of_order(session, order_id)
+
+
+def installment_variables(inst: Installment, schedule: Schedule) -> dict[str, Any]:
+    """What one multi-instance round of the diagram needs about its installment (JSON-safe)."""
+    return {
+        "installmentId": inst.id,
+        "correlationKey": inst.correlation_key,
+        "kind": inst.kind.value,
+        "amount": str(inst.amount),
+        "dueDate": inst.due_date.isoformat(),
+        "noticeAt": schedule.notice_at(inst.due_date).isoformat(),
+        "overdueAt": schedule.overdue_at(inst.due_date).isoformat(),
+    }
+
+
+def _installments_of_order(session: Session, order_id: int) -> list[Installment]:
+    query = _with_details(select(Installment)).where(Installment.order_id == order_id).order_by(Installment.seq)
+    return list(session.scalars(query))
+
+
+def _with_details(query: Select[tuple[Installment]]) -> Select[tuple[Installment]]:
+    return query.options(selectinload(Installment.payments), selectinload(Installment.dunning_steps))
+
+
+def _locked(session: Session, installment_id: int) -> Installment:
+    """The installment, row-locked: waits for a payment being recorded concurrently to commit, then sees it."""
+    inst = session.scalars(
+        select(Installment)
+        .where(Installment.id == installment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if inst is None:
+        raise NotFound("installment", installment_id)
+    return inst
+
+
+def list_installments(
+    session: Session, *, order_id: int | None = None, contract_number: str | None = None
+) -> list[Installment]:
+    query = _with_details(select(Installment)).order_by(Installment.order_id, Installment.seq)
+    if order_id is not None:
+        if session.get(Order, order_id) is None:
+            raise NotFound("order", order_id)
+        query = query.where(Installment.order_id == order_id)
+    if contract_number is not None:
+        query = query.where(Installment.contract_number == contract_number)
+    return list(session.scalars(query))
+
+
+def get_installment(session: Session, installment_id: int) -> Installment:
+    inst = session.scalars(_with_details(select(Installment)).where(Installment.id == installment_id)).first()
+    if inst is None:
+        raise NotFound("installment", installment_id)
+    return inst
+
+
+# --- e-mail -------------------------------------------------------------------------------------
+
+
+def _email(
+    session: Session, inst: Installment, purpose: str, mail_subject: str, html: str, text: str, mailer: Mailer
+) -> EmailStatus:
+    """Send to the customer if there is an address and an SMTP server; record the outcome either way."""
+    message_id: str | None = None
+    if not inst.customer_email:
+        status = EmailStatus.NO_ADDRESS
+    else:
+        try:
+            message_id = mailer(Mail(to=inst.customer_email, subject=mail_subject, html=html, text=text))
+            status = EmailStatus.SENT
+        except MailNotConfigured:
+            status = EmailStatus.NOT_CONFIGURED
+    session.add(
+        CollectionEmail(
+            installment_id=inst.id,
+            purpose=purpose,
+            recipient=inst.customer_email,
+            subject=mail_subject,
+            status=status,
+            message_id=message_id,
+        )
+    )
+    return status
+
+
+def _document_context(inst: Installment, payee: Payee, **extra: Any) -> dict[str, Any]:
+    return {
+        "inst": inst,
+        "kind_name": KIND_NAMES[inst.kind],
+        "payee": payee,
+        "payments": list(inst.payments),
+        **extra,
+    }
+
+
+# --- settlement notice --------------------------------------------------------------------------
+
+
+def send_settlement_notice(
+    session: Session, installment_id: int, *, payee: Payee, mailer: Mailer, actor: str
+) -> dict[str, Any]:
+    """Render the settlement notice (结算通知单), keep it as a document and e-mail it to the customer."""
+    inst = _locked(session, installment_id)
+    if inst.status == InstallmentStatus.PAID:
+        raise InstallmentSettled(installment_id)
+    doc = documents.store(
+        session,
+        subject=f"installment:{inst.id}",
+        kind="settlement_notice",
+        category=DocumentCategory.CUSTOMER,
+        title=f"结算通知单（{inst.order_number} 第{inst.seq}期 {KIND_NAMES[inst.kind]}）",
+        template="settlement-notice.html.j2",
+        context=_document_context(inst, payee),
+        actor=actor,
+        order_id=inst.order_id,
+    )
+    inst.notice_document_id = doc.id
+    mail_subject = (
+        f"结算通知单：订单{inst.order_number} 第{inst.seq}期{KIND_NAMES[inst.kind]} "
+        f"{_money(inst.balance)}，请于{_cn_date(inst.due_date)}前支付"
+    )
+    text = (
+        f"{inst.customer_name}：\n\n您好，订单{inst.order_number}"
+        f"{'（合同' + inst.contract_number + '）' if inst.contract_number else ''}"
+        f"第{inst.seq}期{KIND_NAMES[inst.kind]}应付金额{_money(inst.amount)}，"
+        f"尚欠{_money(inst.balance)}，付款截止日期{_cn_date(inst.due_date)}。\n"
+        f"收款单位：{payee.name}\n开户银行：{payee.bank}\n账号：{payee.account}\n"
+        f"如有疑问请致电财务部 {payee.phone}。\n"
+    )
+    status = _email(session, inst, "settlement_notice", mail_subject, doc.content, text, mailer)
+    audit.record(
+        session,
+        actor=actor,
+        action="installment.notice_sent",
+        entity="installment",
+        entity_id=inst.id,
+        after={"document_id": doc.id, "email": status.value},
+    )
+    return {"noticeDocumentId": doc.id, "noticeEmail": status.value}
+
+
+# --- overdue and the dunning ladder -------------------------------------------------------------
+
+
+def mark_overdue(session: Session, installment_id: int, overdue_at: datetime, *, actor: str) -> dict[str, Any]:
+    inst = _locked(session, installment_id)
+    if inst.status == InstallmentStatus.PAID:
+        raise InstallmentSettled(installment_id)
+    if inst.status == InstallmentStatus.OPEN:
+        inst.status = InstallmentStatus.OVERDUE
+        inst.overdue_since = overdue_at
+        audit.record(
+            session,
+            actor=actor,
+            action="installment.overdue",
+            entity="installment",
+            entity_id=inst.id,
+            before={"status": "open"},
+            after={"status": "overdue", "balance": str(inst.balance)},
+        )
+    return {"stepNo": 1}
+
+
+def check_settled(session: Session, installment_id: int) -> Decimal:
+    """After a PaymentReceived message: raise InstallmentSettled when paid in full, else return the balance."""
+    inst = _locked(session, installment_id)
+    if inst.status == InstallmentStatus.PAID:
+        raise InstallmentSettled(installment_id)
+    return inst.balance
+
+
+def take_dunning_step(
+    session: Session,
+    installment_id: int,
+    step_no: int,
+    step: LadderStep,
+    *,
+    reason: str | None,
+    result: str | None,
+    payee: Payee,
+    mailer: Mailer,
+    actor: str,
+    promised_pay_date: str | None = None,
+    visited_person: str | None = None,
+) -> dict[str, Any]:
+    """Carry out (reminder e-mail, formal letter) or record (phone call, visit) one rung of the ladder."""
+    inst = _locked(session, installment_id)
+    if inst.status == InstallmentStatus.PAID:
+        raise InstallmentSettled(installment_id)
+    done = session.scalars(
+        select(DunningStep).where(DunningStep.installment_id == inst.id, DunningStep.step_no == step_no)
+    ).first()
+    if done is None:
+        system_reason = f"逾期未付：应付{_money(inst.amount)}，已付{_money(inst.paid_amount)}"
+        document_id: int | None = None
+        outcome = result
+        recorded_reason = system_reason  # automatic steps; a call or visit records what the customer said
+        if step.action in (DunningAction.REMINDER, DunningAction.LETTER):
+            doc = documents.store(
+                session,
+                subject=f"installment:{inst.id}",
+                kind=f"dunning_{step.action.value}",
+                category=DocumentCategory.CUSTOMER,
+                title=f"{step.title}（{inst.order_number} 第{inst.seq}期）",
+                template="dunning-notice.html.j2",
+                context=_document_context(inst, payee, step=step, step_no=step_no),
+                actor=actor,
+                order_id=inst.order_id,
+            )
+            document_id = doc.id
+            if step.action == DunningAction.REMINDER:
+                mail_subject = (
+                    f"付款提醒：订单{inst.order_number} 第{inst.seq}期{KIND_NAMES[inst.kind]}已逾期，"
+                    f"尚欠{_money(inst.balance)}"
+                )
+                text = (
+                    f"{inst.customer_name}：\n\n订单{inst.order_number}第{inst.seq}期{KIND_NAMES[inst.kind]}"
+                    f"已于{_cn_date(inst.due_date)}到期，尚欠{_money(inst.balance)}，请尽快支付。\n"
+                    f"收款单位：{payee.name}\n开户银行：{payee.bank}\n账号：{payee.account}\n"
+                )
+                status = _email(session, inst, "dunning_reminder", mail_subject, doc.content, text, mailer)
+                outcome = f"提醒邮件：{status.value}"
+            else:
+                outcome = f"催款函已生成（文件 {doc.id}）"
+        elif not (reason and reason.strip()) or not (result and result.strip()):
+            raise InvalidInput(("dunningResult",), f"{step.title} needs the reason and the result recorded")
+        else:
+            details = [result.strip()]
+            if step.action == DunningAction.VISIT and visited_person:
+                details.insert(0, f"拜访对象：{visited_person.strip()}")
+            if step.action == DunningAction.PHONE and promised_pay_date:
+                details.append(f"客户承诺付款日期：{promised_pay_date[:10]}")
+            outcome = "；".join(details)
+            recorded_reason = reason.strip()
+        done = DunningStep(
+            installment_id=inst.id,
+            step_no=step_no,
+            action=step.action,
+            channel=step.channel,
+            title=step.title,
+            balance=inst.balance,
+            reason=recorded_reason,
+            result=outcome,
+            document_id=document_id,
+            taken_by=actor,
+        )
+        session.add(done)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="installment.dunning_step",
+            entity="installment",
+            entity_id=inst.id,
+            after={"step_no": step_no, "action": step.action.value, "result": outcome},
+        )
+    return {"stepNo": step_no + 1}
+
+
+def flag_customer_risk(session: Session, installment_id: int, *, actor: str) -> dict[str, Any]:
+    """The ladder is exhausted: warn about the customer and hand the installment to legal."""
+    inst = _locked(session, installment_id)
+    if inst.status == InstallmentStatus.PAID:
+        raise InstallmentSettled(installment_id)
+    flag = session.scalars(select(CustomerRiskFlag).where(CustomerRiskFlag.installment_id == inst.id)).first()
+    if flag is None:
+        reason = (
+            f"订单{inst.order_number}第{inst.seq}期{KIND_NAMES[inst.kind]}逾期，"
+            f"经{len(inst.dunning_steps)}步催收仍欠{_money(inst.balance)}"
+        )
+        session.add(
+            CustomerRiskFlag(customer_name=inst.customer_name, installment_id=inst.id, reason=reason, flagged_by=actor)
+        )
+        before = inst.status.value
+        inst.status = InstallmentStatus.LEGAL
+        audit.record(
+            session,
+            actor=actor,
+            action="customer.risk_flagged",
+            entity="installment",
+            entity_id=inst.id,
+            before={"status": before},
+            after={"status": inst.status.value, "customer": inst.customer_name, "reason": reason},
+        )
+    return {"installmentBalance": str(inst.balance)}
+
+
+LEGAL_MEASURES = {"lawyer_letter", "lawsuit", "arbitration", "settlement"}  # the legal-action form's options
+
+
+def record_legal_action(session: Session, installment_id: int, measure: str, comment: str, *, actor: str) -> None:
+    """Keep legal's decision on the installment (the task's form values would otherwise live only in the engine)."""
+    if measure not in LEGAL_MEASURES:
+        raise InvalidInput(("legalMeasure",), f"must be one of {sorted(LEGAL_MEASURES)}")
+    inst = _locked(session, installment_id)
+    if inst.legal_measure == measure and inst.legal_comment == comment:
+        return
+    inst.legal_measure, inst.legal_comment = measure, comment
+    audit.record(
+        session,
+        actor=actor,
+        action="installment.legal_action",
+        entity="installment",
+        entity_id=inst.id,
+        after={"legal_measure": measure, "legal_comment": comment},
+    )
+
+
+# --- payments -----------------------------------------------------------------------------------
+
+
+def record_payment(
+    session: Session, installment_id: int, data: PaymentIn, publish: PaymentPublisher, *, actor: str
+) -> PaymentResult:
+    """Record a payment and tell the engine; a repeated reference answers with the first result.
+
+    The installment row is locked for the whole transaction, so two reports racing cannot both fit
+    into the balance, and a worker reacting to the message sees the committed payment. The engine is
+    told last: if it is unreachable, the caller's rollback leaves nothing behind.
+    """
+    inst = _locked(session, installment_id)
+    earlier = session.scalars(select(Payment).where(Payment.external_reference == data.external_reference)).first()
+    if earlier is not None:
+        if earlier.installment_id != inst.id or earlier.amount != data.amount or earlier.paid_on != data.paid_on:
+            raise Conflict(
+                f"external reference {data.external_reference!r} was already used for a different payment "
+                f"(installment {earlier.installment_id}, amount {earlier.amount}, paid on {earlier.paid_on})"
+            )
+        return _payment_result(session, inst.id, earlier, duplicate=True, deposit_received=False)
+    if inst.status == InstallmentStatus.PAID:
+        raise Conflict(f"installment {inst.id} is already paid in full")
+    if data.amount > inst.balance:
+        raise InvalidInput(("body", "amount"), f"exceeds the outstanding balance of {inst.balance} CNY")
+    payment = Payment(
+        installment_id=inst.id,
+        external_reference=data.external_reference,
+        amount=data.amount,
+        paid_on=data.paid_on,
+        recorded_by=actor,
+    )
+    session.add(payment)
+    before = {"status": inst.status.value, "paid_amount": str(inst.paid_amount)}
+    inst.paid_amount = inst.paid_amount + data.amount
+    settled = inst.paid_amount == inst.amount
+    if settled:
+        inst.status = InstallmentStatus.PAID
+        inst.paid_at = datetime.now(UTC)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="installment.payment_recorded",
+        entity="installment",
+        entity_id=inst.id,
+        before=before,
+        after={
+            "status": inst.status.value,
+            "paid_amount": str(inst.paid_amount),
+            "payment_id": payment.id,
+            "external_reference": payment.external_reference,
+            "amount": str(payment.amount),
+        },
+    )
+    deposit_settled = settled and inst.kind == InstallmentKind.DEPOSIT
+    publish(inst, payment, deposit_settled)
+    return _payment_result(session, inst.id, payment, duplicate=False, deposit_received=deposit_settled)
+
+
+def _payment_result(
+    session: Session, installment_id: int, payment: Payment, *, duplicate: bool, deposit_received: bool
+) -> PaymentResult:
+    session.expire_all()
+    return PaymentResult(
+        payment=PaymentOut.model_validate(payment),
+        installment=InstallmentOut.model_validate(get_installment(session, installment_id)),
+        duplicate=duplicate,
+        deposit_received=deposit_received,
+    )
+
+
+# --- customers and reports ----------------------------------------------------------------------
+
+
+def customer_collection(session: Session, customer_name: str, as_of: date) -> CustomerCollectionOut:
+    installments = list(
+        session.scalars(
+            _with_details(select(Installment))
+            .where(Installment.customer_name == customer_name)
+            .order_by(Installment.order_id, Installment.seq)
+        )
+    )
+    flags = list(
+        session.scalars(
+            select(CustomerRiskFlag)
+            .where(CustomerRiskFlag.customer_name == customer_name)
+            .order_by(CustomerRiskFlag.id)
+        )
+    )
+    if not installments and not flags:
+        raise NotFound("customer with installments", customer_name)
+    return CustomerCollectionOut(
+        customer_name=customer_name,
+        open_balance=sum((i.balance for i in installments), ZERO),
+        overdue_balance=sum((i.balance for i in installments if _days_overdue(i, as_of) > 0), ZERO),
+        risk_flagged=bool(flags),
+        risk_flags=[RiskFlagOut.model_validate(f) for f in flags],
+        installments=[InstallmentOut.model_validate(i) for i in installments],
+    )
+
+
+def _days_overdue(inst: Installment, as_of: date) -> int:
+    return (as_of - inst.due_date).days if inst.balance > 0 and inst.due_date < as_of else 0
+
+
+def collection_report(session: Session, as_of: date, bucket_days: Sequence[int]) -> CollectionReport:
+    """Collection rate, overdue amount and ageing as of a day, computed from the stored installments."""
+    due = list(session.scalars(select(Installment).where(Installment.due_date <= as_of)))
+    due_amount = sum((i.amount for i in due), ZERO)
+    collected = sum((i.paid_amount for i in due), ZERO)
+    bounds = sorted(set(bucket_days))
+    buckets: list[AgeingBucket] = []
+    low = 1
+    for high in [*bounds, None]:
+        members = [i for i in due if (d := _days_overdue(i, as_of)) >= low and (high is None or d <= high)]
+        buckets.append(
+            AgeingBucket(
+                label=f"{low}-{high}天" if high is not None else f"{low}天以上",
+                min_days=low,
+                max_days=high,
+                amount=sum((i.balance for i in members), ZERO),
+                count=len(members),
+            )
+        )
+        if high is not None:
+            low = high + 1
+    overdue = [i for i in due if _days_overdue(i, as_of) > 0]
+    risk = session.scalars(select(CustomerRiskFlag.customer_name).distinct().order_by(CustomerRiskFlag.customer_name))
+    return CollectionReport(
+        as_of=as_of,
+        due_amount=due_amount,
+        collected_amount=collected,
+        collection_rate=(collected / due_amount).quantize(Decimal("0.0001")) if due_amount else None,
+        overdue_amount=sum((i.balance for i in overdue), ZERO),
+        overdue_count=len(overdue),
+        ageing=buckets,
+        risk_customers=list(risk),
+    )

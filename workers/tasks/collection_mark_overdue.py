@@ -1,0 +1,23 @@
+"""doorflow.collection.mark_overdue — the due date passed unpaid: the installment is overdue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.collection import service
+from workers.registry import TaskType
+from workers.runtime import TaskContext
+from workers.tasks import collection_common as common
+
+TASK_TYPE = TaskType.COLLECTION_MARK_OVERDUE
+
+
+def business_key(variables: dict[str, Any]) -> str:
+    return f"installment:{common.installment_id(variables)}"
+
+
+def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    # Overdue since the diagram's own overdue time (process data), not the worker's wall clock.
+    overdue_at = common.installment_datetime(variables, "overdueAt")
+    with common.settled_as_bpmn_error():
+        return service.mark_overdue(ctx.session, common.installment_id(variables), overdue_at, actor=ctx.actor)
