@@ -16,7 +16,6 @@ from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
 
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
@@ -37,7 +36,7 @@ from models.collection.tables import (
 )
 from models.documents.tables import Document
 from models.orders.tables import Order, OrderStatus
-from tests.conftest import LiveEngine, make_settings
+from tests.conftest import LiveEngine, make_settings, reset_engine_clock
 
 pytestmark = pytest.mark.engine
 
@@ -183,20 +182,6 @@ def fire_timer(live_engine: LiveEngine, pik: int, element_id: str) -> int:
     return due
 
 
-def reset_clock(live_engine: LiveEngine) -> None:
-    """Reset the engine clock, then restart the engine's periodic checkers.
-
-    Zeebe 8.6 schedules its job-timeout checker at "controlled clock + interval": once the clock was
-    pinned into the future, the next check waits for that future even after the reset, and jobs never
-    time out again (test_redelivery then fails). Pausing and resuming stream processing (management
-    API) makes the checkers schedule themselves afresh from the reset clock.
-    """
-    live_engine.camunda.reset_clock()
-    for operation in ("pauseProcessing", "resumeProcessing"):
-        response = httpx.post(f"{live_engine.cfg.management_url}/actuator/partitions/{operation}", timeout=30)
-        response.raise_for_status()
-
-
 def completed(live_engine: LiveEngine, pik: int) -> bool:
     return live_engine.records.instance_state(pik) == "ELEMENT_COMPLETED"
 
@@ -234,7 +219,7 @@ def test_settlement_notice_arrives_by_smtp(
         assert due == 1_898_730_000_000  # 2030-03-03T09:00:00+08:00
         mail = records.wait_for(lambda: smtp.about(case.order_number), 30, "the settlement notice e-mail")[0]
     finally:
-        reset_clock(live_engine)
+        reset_engine_clock(live_engine)
 
     assert str(mail["To"]) == "caiwu@lvcheng-wuye.example.cn"
     subject = str(mail["Subject"])
@@ -279,7 +264,7 @@ def test_installment_paid_on_time_completes_without_dunning(
         assert response.json()["installment"]["balance"] == "0.00"
         records.wait_for(lambda: completed(live_engine, case.pik), 30, "instance completion")
     finally:
-        reset_clock(live_engine)
+        reset_engine_clock(live_engine)
 
     assert records.visited(case.pik, "InstallmentPaid") == 1
     assert records.visited(case.pik, "MarkOverdue") == 0
@@ -316,7 +301,7 @@ def test_unpaid_installment_climbs_the_whole_ladder_to_legal(
             lambda: [t for t in records.open_user_tasks(case.pik) if t.element_id == "LegalAction"], 30, "legal task"
         )[0]
     finally:
-        reset_clock(live_engine)
+        reset_engine_clock(live_engine)
 
     assert legal.candidate_groups == ["legal"]
     day = 86_400_000
@@ -387,7 +372,7 @@ def test_payment_mid_ladder_stops_it(
         assert response.status_code == 201, response.text
         records.wait_for(lambda: completed(live_engine, case.pik), 30, "instance completion")
     finally:
-        reset_clock(live_engine)
+        reset_engine_clock(live_engine)
 
     assert records.user_tasks(case.pik)[phone.key].state == "CANCELED"
     assert records.visited(case.pik, "InstallmentPaid") == 1
@@ -609,7 +594,7 @@ def test_a_mail_the_server_refuses_is_not_recorded_as_sent(
             live_engine.camunda.pin_clock(now)
         incident = records.wait_for(lambda: records.incidents(case.pik), 60, "the incident")[0]
     finally:
-        reset_clock(live_engine)
+        reset_engine_clock(live_engine)
     assert incident["value"]["elementId"] == "SendSettlementNotice"
     assert "SMTPRecipientsRefused" in incident["value"]["errorMessage"]
     with sessions() as s:

@@ -7,13 +7,15 @@ from datetime import date
 from doorflow.records import UserTask
 from doorflow.staff import Answer
 
+TRACKING_NUMBER = "SF1234567890"  # what simulated logistics prints on the waybill and reports on delivery
+
 
 def _today(_: UserTask) -> dict[str, str]:
     return {"signedOn": date.today().isoformat(), "signedBy": "张建国（客户法定代表人）"}
 
 
 def _shipped(_: UserTask) -> dict[str, str]:
-    return {"carrier": "顺丰快运", "trackingNumber": "SF1234567890", "shippedOn": date.today().isoformat()}
+    return {"carrier": "顺丰快运", "trackingNumber": TRACKING_NUMBER, "shippedOn": date.today().isoformat()}
 
 
 ANSWERS: dict[str, Answer] = {
