@@ -116,6 +116,23 @@ def cmd_deploy(_: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_demo(_: argparse.Namespace) -> int:
+    """Fill the running local doorflow (``./dev run``) with sample orders and tickets at every stage."""
+    from doorflow import demo
+    from doorflow.records import RecordLog
+
+    settings = get_settings()
+    cfg = EngineConfig(work_dir=settings.state_dir / "engine")
+    if not cfg.records_file.exists():
+        say(f"no engine record log at {cfg.records_file}: start doorflow first with ./dev run (in another terminal)")
+        return 2
+    camunda = CamundaRest(cfg.rest_url)
+    try:
+        return demo.run(f"http://127.0.0.1:{settings.api_port}", camunda, RecordLog(cfg.records_file), say)
+    finally:
+        camunda.close()
+
+
 def cmd_element_templates(args: argparse.Namespace) -> int:
     from workers.element_templates import TEMPLATES_FILE, render
 
@@ -171,6 +188,9 @@ def main() -> None:
     t = sub.add_parser("test", help="run every check and the whole test suite")
     t.add_argument("pytest_args", nargs="*")
     t.set_defaults(func=cmd_test)
+    sub.add_parser("demo", help="fill the running doorflow with sample orders at every stage").set_defaults(
+        func=cmd_demo
+    )
     sub.add_parser("deploy", help="migrate the database and deploy bpmn/ to the engine").set_defaults(func=cmd_deploy)
     e = sub.add_parser("element-templates", help="write Modeler element templates from the task registry")
     e.add_argument("--check", action="store_true", help="fail if the committed file is stale")

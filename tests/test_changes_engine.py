@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.main import create_app
 from doorflow import stack
 from doorflow.records import RecordLog, UserTask
+from doorflow.simulated_systems import factory_responders
 from doorflow.staff import SimulatedStaff
+from doorflow.staff_answers.changes import ANSWERS as CHANGE_ANSWERS
 from models.audit import AuditEntry
 from models.changes.tables import ChangeRequest, ChangeStatus, OrderRevision
 from models.orders.tables import Order, OrderStatus
+from models.production.tables import ProductionPlan
 from tests.conftest import LiveEngine, make_settings, order_payload
 
 pytestmark = pytest.mark.engine
@@ -30,6 +33,8 @@ MAJOR_BY_SCHEDULE = {
     "changeAssessmentNote": "门洞加宽需重新出图、重新下料",
 }
 
+
+CHANGE_ANSWERS_SCHEDULE_DAYS = int(CHANGE_ANSWERS["AssessChangeImpact"]["changeScheduleDays"])  # type: ignore[index]
 
 # The order's instance is held at its three parallel review tasks while change requests run.
 REVIEWS = {"ReviewProductionCapacity", "ReviewMaterialSupply", "ReviewInstallationCapacity"}
@@ -447,3 +452,50 @@ def test_engine_down_stores_nothing(db_url: str, live_engine: LiveEngine, sessio
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert _stored_changes(sessions, order_id) == 0
+
+
+def test_change_request_mid_production_adjusts_the_plan_and_production_goes_on(
+    api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    """The customer widens a door while it is being built: the running production is not restarted."""
+    order = api.post("/orders", json=order_payload(customer_name="宁波东方商业广场")).json()
+    pik, records = order["process_instance_key"], live_engine.records
+    staff = SimulatedStaff(live_engine.camunda, records, responders=factory_responders(api, order["id"]))
+
+    # Review, contract, handover, deposit (paid through the payments API), material purchase: up to the stages.
+    staff.work_until(
+        pik,
+        lambda: any(t.element_id == "ReportStageProgress" for t in records.open_user_tasks_in_tree(pik)),
+        timeout_s=180,
+        stop_at={"ReportStageProgress"},
+    )
+    [production] = records.child_instances(pik, "door-production")
+    [stage_task] = [t for t in records.open_user_tasks(production) if t.element_id == "ReportStageProgress"]
+    with sessions() as s:
+        plan = s.scalars(select(ProductionPlan).where(ProductionPlan.order_id == order["id"])).one()
+        due_before, milestones_before = plan.due_date, [st.milestone for st in plan.stages]
+
+    change = ask(api, order["id"], line_changes=[{"line_no": 1, "width_mm": 1000}])
+    assert staff.work_until(pik, change_status(sessions, change["id"]), stop_at={"ReportStageProgress"}) == (
+        ChangeStatus.APPLIED
+    )
+
+    # Same order instance, same production instance, the same stage task still open: nothing restarted.
+    assert records.instance_state(pik) == records.instance_state(production) == "ELEMENT_ACTIVATED"
+    assert records.child_instances(pik, "door-production") == [production]
+    assert stage_task.key in {t.key for t in records.open_user_tasks(production)}
+    days = CHANGE_ANSWERS_SCHEDULE_DAYS
+    with sessions() as s:
+        plan = s.scalars(select(ProductionPlan).where(ProductionPlan.order_id == order["id"])).one()
+        assert plan.due_date == due_before + timedelta(days=days)
+        assert [st.milestone for st in plan.stages] == [m + timedelta(days=days) for m in milestones_before]
+        assert s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "production_plan.adjusted", AuditEntry.entity_id == str(plan.id)
+            )
+        ).one()
+        assert s.get(Order, order["id"]).lines[0].width_mm == 1000  # type: ignore[union-attr]
+
+    # The order then runs on to acceptance with the changed door.
+    staff.work_until(pik, lambda: records.visited(pik, "FollowUpDue", "ELEMENT_ACTIVATED"), timeout_s=180)
+    assert records.incidents(pik) == [] and records.incidents(production) == []

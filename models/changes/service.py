@@ -31,6 +31,7 @@ from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
 from models.orders.service import OrderLimits
 from models.orders.tables import DoorLine, DoorType, Handing, Order, OrderStatus
+from models.production import service as production
 
 MESSAGE_NAME = "ChangeRequested"
 # Orders a customer can no longer change (REQUIREMENTS §8: "at any time before acceptance").
@@ -356,7 +357,9 @@ def apply_change(
     for values in change.line_changes:
         _set_line(lines[int(values["line_no"])], values)
     if change.new_delivery_date is not None:
+        # The customer asked for it and the factory approved the change: it is also the date now promised.
         order.requested_delivery_date = change.new_delivery_date
+        order.agreed_delivery_date = change.new_delivery_date
     note = f"变更 {change.change_number}：{change.description}"
     order.notes = f"{order.notes}\n{note}" if order.notes else note
     session.flush()
@@ -382,6 +385,10 @@ def apply_change(
         after={"revision": revision, "change_number": change.change_number, **after},
     )
     _store_change_order(session, change, order, before, after, revision_before, actor)
+    # The plan follows the order: an assessed schedule impact moves the running production plan.
+    production.shift_plan_for_change(
+        session, order.id, change.schedule_impact_days or 0, f"变更 {change.change_number}", actor=actor
+    )
     audit.record(
         session,
         actor=actor,

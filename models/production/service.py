@@ -631,3 +631,40 @@ def production_overview(session: Session, order_id: int) -> dict[str, Any]:
             )
         ),
     }
+
+
+def shift_plan_for_change(session: Session, order_id: int, days: int, reason: str, *, actor: str) -> int | None:
+    """An applied change that costs ``days`` of schedule moves the current plan's open milestones and due date.
+
+    The plan being worked on is adjusted in place (the running production goes on); finished stages keep
+    their dates. Returns the adjusted plan's id, or None when there is no plan yet or nothing to move.
+    """
+    plan = session.scalars(
+        select(ProductionPlan).where(ProductionPlan.order_id == order_id).order_by(ProductionPlan.version.desc())
+    ).first()
+    if plan is None or plan.packed_at is not None or days <= 0:
+        return None
+    shift = timedelta(days=days)
+    before = {"due_date": plan.due_date.isoformat(), "milestones": [s.milestone.isoformat() for s in plan.stages]}
+    plan.due_date += shift
+    for stage in plan.stages:
+        if stage.status == StageStatus.COMPLETED:
+            continue
+        if stage.status == StageStatus.PLANNED:
+            stage.planned_start += shift
+        stage.milestone += shift
+    audit.record(
+        session,
+        actor=actor,
+        action="production_plan.adjusted",
+        entity="production_plan",
+        entity_id=plan.id,
+        before=before,
+        after={
+            "due_date": plan.due_date.isoformat(),
+            "milestones": [s.milestone.isoformat() for s in plan.stages],
+            "reason": reason,
+        },
+    )
+    session.flush()
+    return plan.id

@@ -1,0 +1,181 @@
+"""The demo: realistic sample orders and tickets driven by simulated staff to every stage.
+
+Run ``./dev run`` in one terminal and ``./dev demo`` in another. Each sample order is driven by
+simulated staff (the happy-path answers of ``doorflow/staff_answers``) until it reaches its
+scenario's stage and is left there, so the engine (Operate, or the local task inbox) shows live
+orders waiting at review, legal review, handover, production, installation, acceptance …
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from doorflow.camunda import CamundaRest
+from doorflow.records import RecordLog
+from doorflow.simulated_systems import factory_responders
+from doorflow.staff import Answer, SimulatedStaff
+
+Say = Callable[[str], None]
+
+CUSTOMERS = [
+    ("杭州绿城物业有限公司", "0571-88886666", "浙江省杭州市西湖区文三路 100 号"),
+    ("上海万科置业有限公司", "021-62345678", "上海市浦东新区张杨路 1500 号"),
+    ("苏州园区建设发展有限公司", "0512-67891234", "江苏省苏州市工业园区星湖街 328 号"),
+    ("南京金陵饭店有限公司", "025-84711888", "江苏省南京市鼓楼区汉中路 2 号"),
+    ("宁波东方商业广场", "0574-87654321", "浙江省宁波市鄞州区天童南路 588 号"),
+    ("合肥滨湖医院", "0551-63456789", "安徽省合肥市包河区紫云路 1000 号"),
+    ("无锡太湖学校", "0510-85123456", "江苏省无锡市滨湖区蠡湖大道 2000 号"),
+    ("张先生（个人）", "138-0571-2233", "浙江省杭州市滨江区江南大道 3888 号 2 幢 1802 室"),
+]
+
+LINES = [
+    {"door_type": "steel_security", "width_mm": 960, "height_mm": 2050, "wall_thickness_mm": 240,
+     "material": "冷轧钢板", "finish": "古铜色", "handing": "left_inswing", "lock_hardware": "C级锁芯",
+     "quantity": 12, "unit_price": "2380.00"},
+    {"door_type": "wooden", "width_mm": 850, "height_mm": 2100, "wall_thickness_mm": 200, "material": "实木复合",
+     "finish": "胡桃木色", "handing": "right_inswing", "lock_hardware": "静音磁吸锁", "quantity": 36,
+     "unit_price": "1280.50"},
+    {"door_type": "fire", "width_mm": 1200, "height_mm": 2100, "wall_thickness_mm": 240, "material": "镀锌钢板",
+     "finish": "灰白色", "handing": "left_outswing", "lock_hardware": "逃生推杠锁", "quantity": 8,
+     "unit_price": "3650.00"},
+    {"door_type": "glass", "width_mm": 1800, "height_mm": 2400, "material": "钢化玻璃", "finish": "透明",
+     "handing": "sliding", "lock_hardware": "地弹簧", "quantity": 2, "unit_price": "5200.00"},
+]  # fmt: skip
+
+
+@dataclass
+class Scenario:
+    """Drive one order until ``stage`` (an element id) is active somewhere in its instance tree."""
+
+    label: str
+    stage: str
+    overrides: dict[str, Answer | list[Answer]] = field(default_factory=dict)
+    pays: tuple[str, ...] = ()  # installment kinds the customer pays when due
+    order: dict[str, Any] = field(default_factory=dict)  # order fields on top of the sample
+
+
+NOT_FEASIBLE = {"materialOk": "no", "materialComment": "进口五金件缺货，需 45 天到货"}
+
+ORDER_SCENARIOS = [
+    Scenario("新订单，三个部门评审中", "ReviewProductionCapacity"),
+    Scenario("原材料不足，销售与客户协商交期", "NegotiateDeliveryDate", {"ReviewMaterialSupply": NOT_FEASIBLE}),
+    Scenario("大额折扣，等待总经理审批价格", "ApprovePrice", order={"requested_discount_percent": "15"}),
+    Scenario("合同待法务审核", "LegalReview"),
+    Scenario("订单交接，等待财务确认", "ConfirmHandoverFinance"),
+    Scenario("已交接，等待客户付定金", "WaitForDeposit"),
+    Scenario("生产中：分阶段报工", "ReportStageProgress", pays=("deposit",)),
+    Scenario("成品检验", "FinalInspection", pays=("deposit",)),
+    Scenario("已发货，等待送达", "ShipmentDelivered", pays=("deposit", "progress"), order={"lines": [LINES[1]]}),
+    Scenario("安装前检查", "PreInstallCheck", pays=("deposit", "progress")),
+    Scenario("客户验收", "AcceptInstallation", pays=("deposit", "progress")),
+    Scenario("已验收，等待回访日", "FollowUpDue", pays=("deposit", "progress", "final")),
+]
+
+TICKETS = [
+    ("FirstContact", {"problem_type": "lock_hardware", "severity": "high", "urgency": "high",
+                      "problem_description": "入户门锁芯卡死，钥匙无法转动，客户无法进门。"}),
+    ("TechnicalAnalysis", {"problem_type": "hinge_alignment", "severity": "medium", "urgency": "medium",
+                           "problem_description": "卧室门下沉，关门时与地面摩擦。"}),
+    ("CustomerFeedbackReceived", {"problem_type": "seal_insulation", "severity": "low", "urgency": "low",
+                                  "problem_description": "防火门密封条脱落。"}),
+]  # fmt: skip
+
+
+def order_body(i: int, extra: dict[str, Any]) -> dict[str, Any]:
+    name, phone, address = CUSTOMERS[i % len(CUSTOMERS)]
+    body = {
+        "customer_name": name,
+        "customer_phone": phone,
+        "delivery_address": address,
+        "requested_delivery_date": (date.today() + timedelta(days=60 + 7 * i)).isoformat(),
+        "salesperson": ["王磊", "李娜", "陈杰", "赵敏"][i % 4],
+        "lines": [LINES[i % len(LINES)], LINES[(i + 1) % len(LINES)]],
+    }
+    return body | extra
+
+
+def active(records: RecordLog, root: int, element_id: str) -> bool:
+    """Is ``element_id`` active (entered and not yet left) in the instance tree of ``root``?"""
+    for key in records.instance_tree(root):
+        entered = records.visited(key, element_id, "ELEMENT_ACTIVATED")
+        left = records.visited(key, element_id) + records.visited(key, element_id, "ELEMENT_TERMINATED")
+        if entered > left:
+            return True
+    return False
+
+
+class Demo:
+    def __init__(self, api: httpx.Client, camunda: CamundaRest, records: RecordLog, say: Say) -> None:
+        self.api, self.camunda, self.records, self.say = api, camunda, records, say
+
+    def drive(self, root: int, stage: str, staff: SimulatedStaff, overrides: dict[str, Answer | list[Answer]]) -> str:
+        try:
+            staff.work_until(root, lambda: active(self.records, root, stage), overrides, timeout_s=180, stop_at={stage})
+            return "reached"
+        except TimeoutError as exc:
+            return f"stopped early ({exc})"
+
+    def orders(self, scenarios: list[Scenario]) -> list[tuple[dict[str, Any], str]]:
+        """One order per scenario, driven to its stage; returns each order with where it was left."""
+        made = []
+        for i, scenario in enumerate(scenarios):
+            response = self.api.post("/orders", json=order_body(i, scenario.order))
+            response.raise_for_status()
+            order = response.json()
+            staff = SimulatedStaff(
+                self.camunda, self.records, responders=factory_responders(self.api, order["id"], pay=scenario.pays)
+            )
+            if scenario.stage == "ShipmentDelivered":
+                staff.responders.pop("ShipmentDelivered")  # left in transit: logistics has not reported yet
+            where = self.drive(order["process_instance_key"], scenario.stage, staff, dict(scenario.overrides))
+            self.say(f"order  {order['order_number']} {order['customer_name']}: {scenario.label} — {where}")
+            made.append((order, where))
+        return made
+
+    def change_request(self, order: dict[str, Any]) -> None:
+        body = {"description": "1 号门洞加宽到 1000 mm", "requested_by": "客户项目经理 李娜", "channel": "phone",
+                "line_changes": [{"line_no": 1, "width_mm": 1000}]}  # fmt: skip
+        response = self.api.post(f"/orders/{order['id']}/change-requests", json=body)
+        response.raise_for_status()
+        self.say(f"change {response.json()['change_number']}: 变更申请，等待项目部评估影响")
+
+    def tickets(self, orders: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+        made = []
+        for i, (stage, fields) in enumerate(TICKETS):
+            order = orders[(i + 5) % len(orders)]
+            body = {
+                "customer_name": order["customer_name"],
+                "order_number": order["order_number"],
+                "product_model": "GF-960 钢质防盗门",
+                "channel": ["hotline", "email", "api"][i % 3],
+                **fields,
+            }
+            response = self.api.post("/tickets", json=body)
+            response.raise_for_status()
+            ticket = response.json()
+            pik = ticket["process_instance_key"]
+            where = self.drive(pik, stage, SimulatedStaff(self.camunda, self.records), {})
+            self.say(f"ticket {ticket['ticket_number']}: {fields['problem_description']} — {stage} {where}")
+            made.append((ticket, where))
+        return made
+
+
+def run(api_url: str, camunda: CamundaRest, records: RecordLog, say: Say) -> int:
+    """Fill the running doorflow with live orders, a change request and after-sales tickets."""
+    with httpx.Client(base_url=api_url, timeout=30) as api:
+        try:
+            api.get("/health").raise_for_status()
+        except httpx.HTTPError as exc:
+            say(f"the API at {api_url} does not answer ({exc}); start doorflow first with ./dev run")
+            return 2
+        demo = Demo(api, camunda, records, say)
+        orders = [order for order, _ in demo.orders(ORDER_SCENARIOS)]
+        demo.change_request(orders[6])
+        demo.tickets(orders)
+    say(f"done: {len(orders)} orders and {len(TICKETS)} tickets; open tasks: {api_url}/tasks, docs: {api_url}/docs")
+    return 0
