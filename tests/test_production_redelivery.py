@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from pyzeebe import Job, create_insecure_channel
@@ -19,28 +18,11 @@ from models.orders.schemas import OrderIn
 from models.orders.service import OrderLimits, create_order
 from models.production.tables import ProductionPlan
 from tests.conftest import LiveEngine, order_payload
+from tests.jobs import activate_job
 from workers.main import build_router
 from workers.registry import TaskType
 
 pytestmark = pytest.mark.engine
-
-
-async def _activate(adapter: ZeebeAdapter, pik: int, timeout_ms: int, within_s: float = 30) -> Job:
-    """Activate the CreatePlan job of our instance (jobs of other instances are left to time out)."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        jobs = adapter.activate_jobs(
-            task_type=TaskType.PRODUCTION_PLAN.value,
-            worker="redelivery-test",
-            timeout=timeout_ms,
-            max_jobs_to_activate=1,
-            variables_to_fetch=["orderId"],
-            request_timeout=2_000,
-        )
-        async for job in jobs:
-            if job.process_instance_key == pik:
-                return job
-    raise TimeoutError("no job was activated")
 
 
 def test_plan_job_delivered_twice_makes_one_plan(live_engine: LiveEngine, sessions: sessionmaker[Session]) -> None:
@@ -64,10 +46,10 @@ def test_plan_job_delivered_twice_makes_one_plan(live_engine: LiveEngine, sessio
     async def scenario() -> tuple[Job, Job, dict[str, object], dict[str, object]]:
         channel = create_insecure_channel(grpc_address=live_engine.cfg.grpc_address)
         adapter = ZeebeAdapter(channel)
-        first = await _activate(adapter, pik, timeout_ms=1_000)
+        first = await activate_job(adapter, TaskType.PRODUCTION_PLAN, 1_000, lambda j: j.process_instance_key == pik)
         first_result = handler(first)
         # Not completed: the engine times the job out and hands the same job out again.
-        second = await _activate(adapter, pik, timeout_ms=30_000)
+        second = await activate_job(adapter, TaskType.PRODUCTION_PLAN, 30_000, lambda j: j.process_instance_key == pik)
         second_result = handler(second)
         await adapter.complete_job(job_key=second.key, variables=second_result)
         await channel.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,29 +16,11 @@ from models.audit import AuditEntry
 from models.jobs import ProcessedJob
 from models.orders.tables import Order, OrderStatus
 from tests.conftest import LiveEngine, order_payload
+from tests.jobs import activate_job
 from workers.main import build_router
 from workers.registry import TaskType
 
 pytestmark = pytest.mark.engine
-
-
-async def _activate(adapter: ZeebeAdapter, timeout_ms: int, order_id: int, within_s: float = 30) -> Job:
-    """The register job of ``order_id``; another order's job (left by an earlier test) is skipped and
-    returns to the engine when its short timeout ends."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        jobs = adapter.activate_jobs(
-            task_type=TaskType.ORDER_REGISTER.value,
-            worker="redelivery-test",
-            timeout=timeout_ms,
-            max_jobs_to_activate=1,
-            variables_to_fetch=["orderId"],
-            request_timeout=2_000,
-        )
-        async for job in jobs:
-            if job.variables.get("orderId") == order_id:
-                return job
-    raise TimeoutError("no job was activated")
 
 
 def test_same_job_delivered_twice_has_one_effect(
@@ -53,10 +34,14 @@ def test_same_job_delivered_twice_has_one_effect(
     async def scenario() -> tuple[Job, Job, dict[str, object], dict[str, object]]:
         channel = create_insecure_channel(grpc_address=live_engine.cfg.grpc_address)
         adapter = ZeebeAdapter(channel)
-        first = await _activate(adapter, timeout_ms=1_000, order_id=order["id"])
+        first = await activate_job(
+            adapter, TaskType.ORDER_REGISTER, 1_000, lambda j: j.variables.get("orderId") == order["id"]
+        )
         first_result = handler(first)
         # Not completed: the engine times the job out and hands the same job out again.
-        second = await _activate(adapter, timeout_ms=30_000, order_id=order["id"])
+        second = await activate_job(
+            adapter, TaskType.ORDER_REGISTER, 30_000, lambda j: j.variables.get("orderId") == order["id"]
+        )
         second_result = handler(second)
         await adapter.complete_job(job_key=second.key, variables=second_result)
         await channel.close()
