@@ -23,7 +23,7 @@ LOCAL_ENGINE_VERSION = "8.6.0"
 
 
 class StageSetting(BaseModel):
-    """One production stage of the standard plan: its name, owner and working days."""
+    """One production stage of the standard plan: its name, owner and length in calendar days."""
 
     name: str
     owner: str
@@ -77,7 +77,6 @@ class Settings(BaseSettings):
     )
 
     # API
-    api_host: str = "127.0.0.1"
     api_port: int = 8000
 
     # Workers
@@ -90,6 +89,11 @@ class Settings(BaseSettings):
     order_max_door_width_mm: int = Field(default=3_000, description="Widest door opening the factory builds.")
     order_max_door_height_mm: int = Field(default=4_000, description="Tallest door opening the factory builds.")
     order_max_quantity_per_line: int = 500
+    order_max_wall_thickness_mm: int = Field(default=1_000, description="Thickest wall a door frame is built for.")
+    order_max_lines: int = Field(default=200, description="Most door lines one order may have.")
+    order_max_total: str = Field(
+        default="99999999.99", description="Largest order total (CNY) accepted; larger orders are split by sales."
+    )
 
     # Production (door-production.bpmn)
     production_due_buffer_days: int = Field(
@@ -209,7 +213,9 @@ class Settings(BaseSettings):
     collection_ageing_bucket_days: list[int] = Field(
         default=[30, 60, 90], description="Upper bounds (days overdue) of the ageing buckets in the collection report."
     )
-    collection_payee_name: str = Field(default="杭州门业制造有限公司", description="Payee printed on notices.")
+    collection_payee_name: str = Field(
+        default="浙江匠门定制门业有限公司", description="Payee printed on notices (the seller of the contract)."
+    )
     collection_payee_bank: str = Field(default="中国工商银行杭州分行", description="Payee's bank printed on notices.")
     collection_payee_account: str = Field(default="1202 0000 0000 0000 000", description="Payee's account number.")
     collection_finance_phone: str = Field(default="0571-88880000", description="Finance contact printed on notices.")

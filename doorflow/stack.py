@@ -96,6 +96,7 @@ def start_workers(env: dict[str, str], log_dir: Path) -> Child:
 
 
 def start_api(env: dict[str, str], port: int, log_dir: Path) -> Child:
+    """The API on loopback only: the local stack is for this machine (docker compose publishes it)."""
     args = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
     return spawn("api", args, env, log_dir)
 

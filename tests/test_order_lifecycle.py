@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from doorflow import stack
 from doorflow.records import RecordLog
+from doorflow.settings import Settings
 from doorflow.simulated_systems import factory_responders, pay_installments
 from doorflow.staff import SimulatedStaff
 from models.contracts.tables import Contract, ContractStatus, LegalDecision
@@ -28,6 +30,14 @@ from tests.conftest import LiveEngine, order_payload, reset_engine_clock
 pytestmark = pytest.mark.engine
 
 DAY_MS = 86_400_000
+SETTINGS = Settings(_env_file=None)  # the defaults the workers run with in these tests
+
+
+def _days(iso_duration: str) -> int:
+    """Days of an ISO-8601 duration of whole days (e.g. P3D), as the settings give them."""
+    match = re.fullmatch(r"P(\d+)D", iso_duration)
+    assert match, f"expected a whole-day duration, got {iso_duration}"
+    return int(match.group(1))
 
 
 class Workers:
@@ -155,7 +165,7 @@ def test_happy_path_end_to_end(
     assert "WaitForDeposit" in {s["element_id"] for s in timeline["current_steps"]}
 
     # The deposit is late: the non-interrupting reminder fires once the engine clock passes P3D.
-    with clock_days_ahead(live_engine, order_workers, 3.1):
+    with clock_days_ahead(live_engine, order_workers, _days(SETTINGS.deposit_reminder_after) + 0.1):
         staff.work_until(pik, _completed(records, pik, "RemindDeposit"), timeout_s=60)
     assert records.visited(pik, "WaitForDeposit") == 0  # still waiting after the reminder
 
@@ -169,7 +179,7 @@ def test_happy_path_end_to_end(
     [installation] = records.child_instances(pik, "door-installation")
     assert records.instance_state(production) == records.instance_state(installation) == "ELEMENT_COMPLETED"
 
-    with clock_days_ahead(live_engine, order_workers, 7.1):
+    with clock_days_ahead(live_engine, order_workers, _days(SETTINGS.follow_up_delay) + 0.1):
         staff.work_until(pik, _reached(records, pik, "RecordVisit"), timeout_s=60)
     staff.work_until(pik, lambda: records.instance_state(pik) == "ELEMENT_COMPLETED", timeout_s=60)
     wall = time.monotonic() - started
@@ -210,6 +220,8 @@ def test_happy_path_end_to_end(
     docs = api.get(f"/orders/{order['id']}/documents").json()
     kinds = {d["kind"] for d in docs}
     assert {"contract", "handover_sheet", "work_order", "installation_plan", "acceptance_certificate"} <= kinds, kinds
+    too_long = api.get(f"/documents/{docs[0]['id']}/content", headers={"X-Doorflow-User": "x" * 200})
+    assert too_long.status_code == 422
     for doc in docs:
         content = api.get(f"/documents/{doc['id']}/content")
         assert content.status_code == 200

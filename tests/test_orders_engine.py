@@ -70,6 +70,12 @@ def test_order_runs_through_worker_into_the_parallel_review(
         ({"lines": [dict(order_payload()["lines"][0], height_mm=99999)]}, ["body", "lines", 0, "height_mm"]),  # type: ignore[index]
         ({"lines": [dict(order_payload()["lines"][0], handing="upside_down")]}, ["body", "lines", 0, "handing"]),  # type: ignore[index]
         ({"lines": [dict(order_payload()["lines"][0], quantity=0)]}, ["body", "lines", 0, "quantity"]),  # type: ignore[index]
+        (
+            {"lines": [dict(order_payload()["lines"][0], wall_thickness_mm=5_000_000_000)]},
+            ["body", "lines", 0, "wall_thickness_mm"],
+        ),  # type: ignore[index]
+        ({"lines": [dict(order_payload()["lines"][0], unit_price="9999999999.99", quantity=500)]}, ["body", "lines"]),  # type: ignore[index]
+        ({"lines": [order_payload()["lines"][0]] * 201}, ["body", "lines"]),  # type: ignore[index]
         ({"customer_email": "not-an-address"}, ["body", "customer_email"]),
         ({"requested_discount_percent": "100"}, ["body", "requested_discount_percent"]),
     ],

@@ -242,6 +242,7 @@ def test_plan_rejection_and_final_inspection_failure_lead_to_replan_and_rework(
         assert final[1].rework_note and "返修" in final[1].rework_note
 
 
+@pytest.mark.engine_clock
 def test_production_delay_timer_raises_a_delay_while_production_goes_on(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:

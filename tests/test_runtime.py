@@ -13,7 +13,7 @@ from models.jobs import ProcessedJob
 from workers.registry import TaskType
 from workers.runtime import JobIdentity, TaskContext, backoff_ms, run_once
 
-SETTINGS = Settings()
+SETTINGS = Settings(_env_file=None)
 
 
 def test_backoff_doubles_per_attempt_and_is_capped() -> None:

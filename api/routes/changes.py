@@ -30,11 +30,7 @@ def request_change(
 ) -> ChangeRequestOut:
     """Store the request, then publish `ChangeRequested` (correlation key: the order number) so the
     order's process starts its change subprocess; if publishing fails nothing is kept."""
-    limits = OrderLimits(
-        max_width_mm=settings.order_max_door_width_mm,
-        max_height_mm=settings.order_max_door_height_mm,
-        max_quantity=settings.order_max_quantity_per_line,
-    )
+    limits = OrderLimits.from_settings(settings)
 
     def publish(order_number: str, variables: dict[str, Any], message_id: str) -> None:
         camunda.publish_message(service.MESSAGE_NAME, order_number, variables, message_id=message_id)

@@ -33,7 +33,7 @@ def get_document(document_id: int, session: SessionDep) -> DocumentOut:
     responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such document."}},
 )
 def download_document(
-    document_id: int, session: SessionDep, x_doorflow_user: Annotated[str | None, Header()] = None
+    document_id: int, session: SessionDep, x_doorflow_user: Annotated[str | None, Header(max_length=100)] = None
 ) -> Response:
     doc = service.read_document(session, document_id, actor=f"api:{x_doorflow_user or 'anonymous'}")
     disposition = f"attachment; filename*=UTF-8''{quote(doc.filename)}"

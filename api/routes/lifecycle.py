@@ -49,7 +49,7 @@ def shipment_delivered(
         order_id,
         body,
         lambda order: camunda.publish_message(
-            "ShipmentDelivered",
+            fulfilment.SHIPMENT_DELIVERED,
             order.order_number,
             {"deliveredOn": body.delivered_on.isoformat()},
             ttl_ms=settings.order_message_ttl_s * 1000,

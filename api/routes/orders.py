@@ -24,11 +24,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
 )
 def create_order(body: OrderIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep) -> OrderOut:
     """Validate, store and start the order's process in one unit: if the start fails nothing is kept."""
-    limits = service.OrderLimits(
-        max_width_mm=settings.order_max_door_width_mm,
-        max_height_mm=settings.order_max_door_height_mm,
-        max_quantity=settings.order_max_quantity_per_line,
-    )
+    limits = service.OrderLimits.from_settings(settings)
     order = service.create_order(
         session,
         body,

@@ -92,6 +92,10 @@ def validate_request(order: Order, data: ChangeRequestIn, limits: OrderLimits, t
             raise InvalidInput((*loc, "height_mm"), f"exceeds the factory maximum of {limits.max_height_mm} mm")
         if change.quantity is not None and change.quantity > limits.max_quantity:
             raise InvalidInput((*loc, "quantity"), f"exceeds the maximum of {limits.max_quantity} per line")
+        wall = change.wall_thickness_mm
+        if wall is not None and wall > limits.max_wall_thickness_mm:
+            max_wall = limits.max_wall_thickness_mm
+            raise InvalidInput((*loc, "wall_thickness_mm"), f"exceeds the factory maximum of {max_wall} mm")
 
 
 def request_change(

@@ -18,6 +18,8 @@ from models.orders import service as orders
 from models.orders.schemas import ShipmentDeliveredIn
 from models.orders.tables import DoorType, Order, OrderStatus
 
+SHIPMENT_DELIVERED = "ShipmentDelivered"  # message name in door-order.bpmn
+
 # Publishes ShipmentDelivered for the order (correlation key: the order number).
 DeliveryPublisher = Callable[[Order], None]
 

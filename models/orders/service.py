@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from doorflow.settings import Settings
 from models import audit
 from models.audit import AuditEntry
 from models.documents.tables import Document
@@ -39,12 +40,31 @@ class OrderLimits:
     max_width_mm: int
     max_height_mm: int
     max_quantity: int
+    max_wall_thickness_mm: int = 1_000
+    max_lines: int = 200
+    max_total: Decimal = Decimal("99999999.99")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OrderLimits:
+        return cls(
+            max_width_mm=settings.order_max_door_width_mm,
+            max_height_mm=settings.order_max_door_height_mm,
+            max_quantity=settings.order_max_quantity_per_line,
+            max_wall_thickness_mm=settings.order_max_wall_thickness_mm,
+            max_lines=settings.order_max_lines,
+            max_total=Decimal(settings.order_max_total),
+        )
 
 
 def validate_limits(data: OrderIn, limits: OrderLimits, today: date) -> None:
     """Rules beyond the schema; raises InvalidInput naming the first bad field."""
     if data.requested_delivery_date < today:
         raise InvalidInput(("body", "requested_delivery_date"), "must not be in the past")
+    if len(data.lines) > limits.max_lines:
+        raise InvalidInput(("body", "lines"), f"at most {limits.max_lines} door lines per order")
+    total = sum((line.unit_price * line.quantity for line in data.lines), Decimal("0"))
+    if total > limits.max_total:
+        raise InvalidInput(("body", "lines"), f"order total {total} exceeds the maximum of {limits.max_total} CNY")
     for i, line in enumerate(data.lines):
         loc = ("body", "lines", i)
         if line.width_mm > limits.max_width_mm:
@@ -53,6 +73,9 @@ def validate_limits(data: OrderIn, limits: OrderLimits, today: date) -> None:
             raise InvalidInput((*loc, "height_mm"), f"exceeds the factory maximum of {limits.max_height_mm} mm")
         if line.quantity > limits.max_quantity:
             raise InvalidInput((*loc, "quantity"), f"exceeds the maximum of {limits.max_quantity} per line")
+        if line.wall_thickness_mm is not None and line.wall_thickness_mm > limits.max_wall_thickness_mm:
+            max_wall = limits.max_wall_thickness_mm
+            raise InvalidInput((*loc, "wall_thickness_mm"), f"exceeds the factory maximum of {max_wall} mm")
 
 
 def create_order(

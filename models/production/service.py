@@ -69,8 +69,7 @@ class SupplierPolicy:
 
 def delivery_date(order: Order) -> date:
     """The date promised to the customer: the agreed one when sales renegotiated it, else the requested one."""
-    agreed: date | None = getattr(order, "agreed_delivery_date", None)
-    return agreed or order.requested_delivery_date
+    return order.delivery_date
 
 
 def due_instant(due: date, cfg: PlanConfig) -> str:

@@ -1,1 +1,1 @@
-"""One module per task type; each exposes ``TASK_TYPE`` and ``handle(session, variables)``."""
+"""One module per task type; each exposes ``TASK_TYPE``, ``business_key(variables)`` and ``handle(ctx, variables)``."""
