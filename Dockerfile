@@ -1,7 +1,9 @@
 # doorflow's API and workers (one image, the command picks the role).
 FROM python:3.11-slim
 WORKDIR /app
-ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# The factory's local time (UTC+8, no DST) as a POSIX TZ, so "today" (order numbers, "not in the past"
+# checks, delivery dates) is the factory's day even on a UTC host; needs no tzdata in the image.
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 TZ=CST-8
 COPY pyproject.toml ./
 COPY doorflow ./doorflow
 COPY models ./models
