@@ -54,6 +54,14 @@ def req_datetime(variables: dict[str, Any], name: str) -> datetime:
     return parsed
 
 
+def choice(variables: dict[str, Any], name: str, choices: tuple[str, ...]) -> str:
+    """One of the form's radio values."""
+    value = variables.get(name)
+    if value not in choices:
+        raise BadJobData(f"variable {name!r} must be one of {choices}, got {value!r}")
+    return str(value)
+
+
 def yes_no(variables: dict[str, Any], name: str, yes: str = "yes", no: str = "no") -> bool:
     """A radio answer (``yes``/``no`` or another pair) or a boolean."""
     value = variables.get(name)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from doorflow.settings import Settings
 from models import audit
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
@@ -65,6 +66,24 @@ class PlanConfig:
 class SupplierPolicy:
     qualified_classes: Sequence[str]
     weights: dict[str, Decimal]
+
+
+def plan_config(settings: Settings) -> PlanConfig:
+    """The production plan's configuration ([X] values of the policy) from the settings."""
+    return PlanConfig(
+        due_buffer_days=settings.production_due_buffer_days,
+        due_time=settings.production_due_time,
+        timezone=settings.factory_timezone,
+        stages=[StagePlan(s.name, s.owner, s.days) for s in settings.production_stages],
+    )
+
+
+def supplier_policy(settings: Settings) -> SupplierPolicy:
+    try:
+        weights = {k: Decimal(v) for k, v in settings.supplier_score_weights.items()}
+    except InvalidOperation as exc:
+        raise ValueError(f"supplier_score_weights must be decimals: {settings.supplier_score_weights}") from exc
+    return SupplierPolicy(qualified_classes=settings.supplier_qualified_classes, weights=weights)
 
 
 def delivery_date(order: Order) -> date:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models.installation import service
+from workers.parse import opt_str
 from workers.registry import TaskType
 from workers.runtime import TaskContext, require_int
-from workers.tasks._pi_vars import optional_str
 
 TASK_TYPE = TaskType.INSTALLATION_COMPLETE
 
@@ -18,6 +18,6 @@ def business_key(variables: dict[str, Any]) -> str:
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     service.complete(
-        ctx.session, require_int(variables, "installationId"), optional_str(variables, "installNote"), actor=ctx.actor
+        ctx.session, require_int(variables, "installationId"), opt_str(variables, "installNote"), actor=ctx.actor
     )
     return {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models.installation import service
+from workers.parse import req_date, req_str
 from workers.registry import TaskType
 from workers.runtime import TaskContext, require_int
-from workers.tasks._pi_vars import require_date, require_str
 
 TASK_TYPE = TaskType.INSTALLATION_PLAN
 
@@ -20,8 +20,8 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     return service.schedule(
         ctx.session,
         require_int(variables, "installationId"),
-        require_date(variables, "installDate"),
-        require_str(variables, "installTeam"),
-        require_str(variables, "siteAddress"),
+        req_date(variables, "installDate"),
+        req_str(variables, "installTeam"),
+        req_str(variables, "siteAddress"),
         actor=ctx.actor,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models.installation import service
+from workers.parse import opt_str, yes_no
 from workers.registry import TaskType
 from workers.runtime import TaskContext, require_int
-from workers.tasks._pi_vars import optional_str, require_yes_no
 
 TASK_TYPE = TaskType.INSTALLATION_RECORD_CHECK
 
@@ -20,9 +20,9 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     service.record_check(
         ctx.session,
         require_int(variables, "installationId"),
-        require_yes_no(variables, "siteReady"),
-        require_yes_no(variables, "goodsDamaged"),
-        optional_str(variables, "checkNotes"),
+        yes_no(variables, "siteReady"),
+        yes_no(variables, "goodsDamaged"),
+        opt_str(variables, "checkNotes"),
         actor=ctx.actor,
     )
     return {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models.installation import service
+from workers.parse import choice, opt_str
 from workers.registry import TaskType
 from workers.runtime import TaskContext, require_int
-from workers.tasks._pi_vars import optional_str, require_choice
 
 TASK_TYPE = TaskType.INSTALLATION_RECORD_INSPECTION
 
@@ -20,8 +20,8 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     return service.record_inspection(
         ctx.session,
         require_int(variables, "installationId"),
-        require_choice(variables, "installResult", ("passed", "failed")) == "passed",
-        optional_str(variables, "installFailCause"),
-        optional_str(variables, "fixNote"),
+        choice(variables, "installResult", ("passed", "failed")) == "passed",
+        opt_str(variables, "installFailCause"),
+        opt_str(variables, "fixNote"),
         actor=ctx.actor,
     )

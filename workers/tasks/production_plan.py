@@ -7,7 +7,6 @@ from typing import Any
 from models.production import service
 from workers.registry import TaskType
 from workers.runtime import TaskContext, require_int
-from workers.tasks._pi_vars import plan_config
 
 TASK_TYPE = TaskType.PRODUCTION_PLAN
 
@@ -18,5 +17,5 @@ def business_key(variables: dict[str, Any]) -> str:
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     return service.create_plan(
-        ctx.session, require_int(variables, "orderId"), plan_config(ctx.settings), actor=ctx.actor
+        ctx.session, require_int(variables, "orderId"), service.plan_config(ctx.settings), actor=ctx.actor
     )

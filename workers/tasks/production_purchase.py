@@ -7,7 +7,6 @@ from typing import Any
 from models.production import service
 from workers.registry import TaskType
 from workers.runtime import BadJobData, TaskContext, require_int
-from workers.tasks._pi_vars import supplier_policy
 
 TASK_TYPE = TaskType.PRODUCTION_PURCHASE
 
@@ -23,5 +22,5 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(shortage, dict):
         raise BadJobData(f"variable 'shortage' must be an object, got {shortage!r}")
     return service.raise_purchase_order(
-        ctx.session, require_int(variables, "orderId"), shortage, supplier_policy(ctx.settings), actor=ctx.actor
+        ctx.session, require_int(variables, "orderId"), shortage, service.supplier_policy(ctx.settings), actor=ctx.actor
     )

@@ -8,9 +8,9 @@ from pydantic import ValidationError
 
 from models.production import service
 from models.production.schemas import DelayIn
+from workers.parse import req_date
 from workers.registry import TaskType
 from workers.runtime import BadJobData, TaskContext, require_int
-from workers.tasks._pi_vars import require_date
 
 TASK_TYPE = TaskType.PRODUCTION_RECORD_DELAY
 
@@ -25,7 +25,7 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
             cause=variables.get("delayCause"),
             cause_detail=variables.get("delayCauseDetail"),
             remedy=variables.get("delayRemedy"),
-            new_due_date=require_date(variables, "newDueDate"),
+            new_due_date=req_date(variables, "newDueDate"),
             responsibility=variables.get("delayResponsibility"),
         )
     except ValidationError as exc:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models.production import service
+from workers.parse import opt_str, yes_no
 from workers.registry import TaskType
 from workers.runtime import TaskContext, require_int
-from workers.tasks._pi_vars import optional_str, require_yes_no
 
 TASK_TYPE = TaskType.PRODUCTION_RECORD_PROGRESS
 
@@ -21,8 +21,8 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         ctx.session,
         require_int(variables, "stageId"),
         require_int(variables, "progressPercent"),
-        optional_str(variables, "progressNote"),
-        require_yes_no(variables, "stageCompleted"),
+        opt_str(variables, "progressNote"),
+        yes_no(variables, "stageCompleted"),
         actor=ctx.actor,
     )
     return {}

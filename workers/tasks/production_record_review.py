@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models.production import service
+from workers.parse import choice, opt_str
 from workers.registry import TaskType
 from workers.runtime import TaskContext, require_int
-from workers.tasks._pi_vars import optional_str, require_choice
 
 TASK_TYPE = TaskType.PRODUCTION_RECORD_REVIEW
 
@@ -17,12 +17,12 @@ def business_key(variables: dict[str, Any]) -> str:
 
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    decision = require_choice(variables, "planDecision", ("approved", "rejected"))
+    decision = choice(variables, "planDecision", ("approved", "rejected"))
     service.record_review(
         ctx.session,
         require_int(variables, "planId"),
         decision == "approved",
-        optional_str(variables, "planReviewComments"),
+        opt_str(variables, "planReviewComments"),
         actor=ctx.actor,
     )
     return {}

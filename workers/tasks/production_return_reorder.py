@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models.production import service
+from workers.parse import opt_str, req_str
 from workers.registry import TaskType
 from workers.runtime import TaskContext
-from workers.tasks._pi_vars import optional_str, require_str, supplier_policy
 
 TASK_TYPE = TaskType.PRODUCTION_RETURN_REORDER
 
@@ -19,8 +19,8 @@ def business_key(variables: dict[str, Any]) -> str:
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     return service.return_and_reorder(
         ctx.session,
-        require_str(variables, "purchaseOrderNumber"),
-        optional_str(variables, "incomingFailCause"),
-        supplier_policy(ctx.settings),
+        req_str(variables, "purchaseOrderNumber"),
+        opt_str(variables, "incomingFailCause"),
+        service.supplier_policy(ctx.settings),
         actor=ctx.actor,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models.production import service
+from workers.parse import req_str
 from workers.registry import TaskType
 from workers.runtime import TaskContext
-from workers.tasks._pi_vars import require_str
 
 TASK_TYPE = TaskType.PRODUCTION_STOCK_IN
 
@@ -17,5 +17,5 @@ def business_key(variables: dict[str, Any]) -> str:
 
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    service.accept_goods(ctx.session, require_str(variables, "purchaseOrderNumber"), actor=ctx.actor)
+    service.accept_goods(ctx.session, req_str(variables, "purchaseOrderNumber"), actor=ctx.actor)
     return {}
