@@ -207,6 +207,7 @@ SCHEDULE_FINAL = [{"kind": "final", "amount": "30000.00", "dueDate": "2030-03-10
 # --- tests --------------------------------------------------------------------------------------
 
 
+@pytest.mark.engine_clock
 def test_settlement_notice_arrives_by_smtp(
     live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session], smtp: Inbox, api: TestClient
 ) -> None:
@@ -246,6 +247,7 @@ def test_settlement_notice_arrives_by_smtp(
     records.wait_for(lambda: completed(live_engine, case.pik), 30, "instance completion")
 
 
+@pytest.mark.engine_clock
 def test_installment_paid_on_time_completes_without_dunning(
     live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session], api: TestClient
 ) -> None:
@@ -278,6 +280,7 @@ def test_installment_paid_on_time_completes_without_dunning(
         assert s.get(Installment, inst.id).status == InstallmentStatus.PAID  # type: ignore[union-attr]
 
 
+@pytest.mark.engine_clock
 def test_unpaid_installment_climbs_the_whole_ladder_to_legal(
     live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session], smtp: Inbox, api: TestClient
 ) -> None:
@@ -354,6 +357,7 @@ def test_unpaid_installment_climbs_the_whole_ladder_to_legal(
     assert records.incidents(case.pik) == []
 
 
+@pytest.mark.engine_clock
 def test_payment_mid_ladder_stops_it(
     live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session], api: TestClient
 ) -> None:
@@ -572,6 +576,7 @@ def test_payment_is_not_stored_when_the_engine_is_unreachable(
     live_engine.records.wait_for(lambda: completed(live_engine, case.pik), 30, "instance completion")
 
 
+@pytest.mark.engine_clock
 def test_a_mail_the_server_refuses_is_not_recorded_as_sent(
     live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session], api: TestClient
 ) -> None:

@@ -1,21 +1,34 @@
-"""Collection rules that need PostgreSQL but no engine: schedule timing, idempotent registration, the report."""
+"""Collection rules that need PostgreSQL but no engine: schedule timing, idempotent registration and
+notices, the report."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from doorflow import mail, stack
 from models.collection import service
 from models.collection.schemas import ScheduleItem
-from models.collection.tables import Installment, InstallmentKind, InstallmentStatus
-from models.errors import Conflict, InvalidInput
+from models.collection.tables import CollectionEmail, EmailStatus, Installment, InstallmentKind, InstallmentStatus
+from models.documents.tables import Document
+from models.errors import InvalidInput
 from models.orders.tables import Order, OrderStatus
+from tests.conftest import make_settings
+from tests.test_collection_engine import Inbox
 
 BEIJING = timezone(timedelta(hours=8))
+TIMING = service.Schedule.parse(7, "09:00", "+08:00")
+PAYEE = service.Payee(
+    name="宁波测试门业有限公司", bank="中国银行宁波分行", account="3801 0000 0000", phone="0574-8888 0000"
+)
 
 
 def test_notice_and_overdue_times_are_local_factory_times() -> None:
@@ -40,7 +53,13 @@ def _order(s: Session, customer: str) -> Order:
     return order
 
 
-def _register(s: Session, order: Order, schedule: list[ScheduleItem], pik: int | None = None) -> list[Installment]:
+def _variables(
+    s: Session,
+    order: Order,
+    schedule: list[ScheduleItem],
+    pik: int | None = None,
+    customer_email: str | None = None,
+) -> dict[str, Any]:
     return service.register_installments(
         s,
         order_id=order.id,
@@ -48,10 +67,16 @@ def _register(s: Session, order: Order, schedule: list[ScheduleItem], pik: int |
         schedule=schedule,
         contract_number=None,
         customer_name=order.customer_name,
-        customer_email=None,
+        customer_email=customer_email,
+        timing=TIMING,
         actor="test",
         process_instance_key=pik,
     )
+
+
+def _register(s: Session, order: Order, schedule: list[ScheduleItem], pik: int | None = None) -> list[Installment]:
+    _variables(s, order, schedule, pik)
+    return service.list_installments(s, order_id=order.id)
 
 
 def test_registration_is_idempotent_per_order(sessions: sessionmaker[Session]) -> None:
@@ -61,11 +86,22 @@ def test_registration_is_idempotent_per_order(sessions: sessionmaker[Session]) -
     ]
     with sessions() as s:
         order = _order(s, "宁波测试客户甲")
-        first = [i.id for i in _register(s, order, schedule, pik=101)]
-        again = [i.id for i in _register(s, order, schedule[:1], pik=101)]  # a re-run never adds or drops rows
-        assert first == again and len(first) == 2
-        with pytest.raises(Conflict, match="already being collected by process instance 101"):
-            _register(s, order, schedule, pik=202)  # a second collection would dun the customer twice
+        first = _variables(s, order, schedule, pik=101)
+        again = _variables(s, order, schedule[:1], pik=101)  # a re-run never adds or drops rows
+        assert first == again and first["installmentCount"] == 2
+        ids = [i.id for i in service.list_installments(s, order_id=order.id)]
+        assert first["installments"][1] == {
+            "installmentId": ids[1],
+            "correlationKey": f"INST-{ids[1]}",
+            "kind": "final",
+            "amount": "7000.00",
+            "dueDate": "2040-03-10",
+            "noticeAt": "2040-03-03T09:00:00+08:00",
+            "overdueAt": "2040-03-11T00:00:00+08:00",
+        }
+        # A second collection would dun the customer twice: refused as bad job data (an incident at once).
+        with pytest.raises(InvalidInput, match="already being collected by process instance 101"):
+            _register(s, order, schedule, pik=202)
         with pytest.raises(InvalidInput):
             _register(s, _order(s, "宁波测试客户乙"), [])
         s.rollback()
@@ -107,3 +143,48 @@ def test_report_counts_collection_rate_and_ageing(sessions: sessionmaker[Session
         "91天以上": (Decimal("4000.00"), 1),
     }
     assert after.collection_rate is not None and Decimal("0") <= after.collection_rate <= Decimal("1")
+
+
+# --- the settlement notice is e-mailed once -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[Inbox]:
+    inbox = Inbox(port=stack.free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+def test_settlement_notice_sent_twice_reaches_the_customer_once(
+    sessions: sessionmaker[Session], smtp: Inbox, db_url: str
+) -> None:
+    """A redelivered or re-run notice step answers with the first result instead of mailing again."""
+    settings = make_settings(db_url, "http://127.0.0.1:9").model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port}
+    )
+    schedule = [ScheduleItem(kind=InstallmentKind.FINAL, amount=Decimal("8000.00"), due_date=date(2042, 5, 10))]
+    with sessions() as s, s.begin():
+        order = _order(s, f"宁波重复通知测试客户-{uuid.uuid4().hex[:6]}")
+        variables = _variables(s, order, schedule, customer_email="caiwu@chongfu-test.example.cn")
+        order_number, installment_id = order.order_number, variables["installments"][0]["installmentId"]
+
+    def send_notice() -> dict[str, Any]:
+        with sessions() as s, s.begin():  # one job delivery: its own transaction, committed
+            return service.send_settlement_notice(
+                s, installment_id, payee=PAYEE, mailer=lambda m: mail.send(settings, m), actor="test"
+            )
+
+    first = send_notice()
+    again = send_notice()
+
+    assert len(smtp.about(order_number)) == 1
+    assert first == again and first["noticeEmail"] == "sent"
+    with sessions() as s:
+        emails = list(s.scalars(select(CollectionEmail).where(CollectionEmail.installment_id == installment_id)))
+        assert [(e.purpose, e.status) for e in emails] == [("settlement_notice", EmailStatus.SENT)]
+        documents = s.scalar(
+            select(func.count()).select_from(Document).where(Document.subject == f"installment:{installment_id}")
+        )
+        assert documents == 1  # no second version of the notice either

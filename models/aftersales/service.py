@@ -194,9 +194,14 @@ def submit_feedback(
     """Take the customer's answer and hand it to the process (message ``CustomerFeedback``).
 
     Only a ticket waiting for confirmation accepts one (409 otherwise), so an answer can neither be
-    counted twice nor land in a later round. The message id makes a retried publication harmless.
+    counted twice nor land in a later round. The ticket row is locked before the status check, so two
+    concurrent answers serialize and the second one sees the first one's status (409). The message id
+    makes a retried publication harmless.
     """
-    ticket = get_ticket_by_number(session, number)
+    ticket_id = get_ticket_by_number(session, number).id
+    ticket = session.get(ServiceTicket, ticket_id, with_for_update=True, populate_existing=True)
+    if ticket is None:
+        raise NotFound("ticket", number)
     if ticket.status != TicketStatus.AWAITING_CONFIRMATION:
         raise Conflict(f"ticket {number} is {ticket.status.value}, not waiting for the customer's confirmation")
     ticket.status = TicketStatus.FEEDBACK_RECEIVED

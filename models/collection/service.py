@@ -17,6 +17,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from doorflow.mail import Mail, MailNotConfigured
+from doorflow.settings import Settings
 from models import audit
 from models.collection.schemas import (
     AgeingBucket,
@@ -75,6 +76,12 @@ class Schedule:
         offset = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
         return cls(notice_days_before_due, time.fromisoformat(notice_time), offset)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Schedule:
+        return cls.parse(
+            settings.collection_notice_days_before_due, settings.collection_notice_time, settings.factory_utc_offset
+        )
+
     def notice_at(self, due: date) -> datetime:
         return datetime.combine(due - timedelta(days=self.notice_days_before_due), self.notice_time, self.utc_offset)
 
@@ -122,13 +129,15 @@ def register_installments(
     contract_number: str | None,
     customer_name: str,
     customer_email: str | None,
+    timing: Schedule,
     actor: str,
     process_instance_key: int | None = None,
-) -> list[Installment]:
-    """Store the order's installments once; a repeated call of the same process returns the same rows.
+) -> dict[str, Any]:
+    """Store the order's installments once and return the process variables the diagram iterates over.
 
-    Another process instance collecting the same order would send every notice and reminder twice,
-    so it is refused (Conflict) instead.
+    A repeated call of the same process stores nothing and returns the same variables. Another process
+    instance collecting the same order would send every notice and reminder twice, so it is refused
+    (InvalidInput on ``orderId``: the job becomes an incident at once, nothing stored).
     """
     if session.get(Order, order_id) is None:
         raise NotFound("order", order_id)
@@ -136,8 +145,8 @@ def register_installments(
     if existing:
         owner = existing[0].process_instance_key
         if owner is not None and process_instance_key is not None and owner != process_instance_key:
-            raise Conflict(f"order {order_id} is already being collected by process instance {owner}")
-        return existing
+            raise InvalidInput(("orderId",), f"order {order_id} is already being collected by process instance {owner}")
+        return _process_variables(existing, timing)
     if not schedule:
         raise InvalidInput(("paymentSchedule",), "must list at least one installment")
     for i, item in enumerate(schedule, start=1):
@@ -170,7 +179,11 @@ def register_installments(
                 "due": str(inst.due_date),
             },
         )
-    return _installments_of_order(session, order_id)
+    return _process_variables(_installments_of_order(session, order_id), timing)
+
+
+def _process_variables(rows: Sequence[Installment], timing: Schedule) -> dict[str, Any]:
+    return {"installments": [installment_variables(row, timing) for row in rows], "installmentCount": len(rows)}
 
 
 def installment_variables(inst: Installment, schedule: Schedule) -> dict[str, Any]:
@@ -231,10 +244,43 @@ def get_installment(session: Session, installment_id: int) -> Installment:
 # --- e-mail -------------------------------------------------------------------------------------
 
 
+NOTICE_PURPOSE = "settlement_notice"
+
+
+def _reminder_purpose(step_no: int) -> str:
+    """Each reminder rung is its own e-mail: the ladder (DMN) may send more than one reminder."""
+    return f"dunning_reminder_{step_no}"
+
+
+def _sent_email(session: Session, installment_id: int, purpose: str) -> CollectionEmail | None:
+    """The e-mail already sent to the customer for this purpose, if any.
+
+    Callers hold the installment's row lock (``_locked``), so two deliveries of the same step
+    serialize: the second one waits for the first to commit and then finds its row here.
+    """
+    return session.scalars(
+        select(CollectionEmail)
+        .where(
+            CollectionEmail.installment_id == installment_id,
+            CollectionEmail.purpose == purpose,
+            CollectionEmail.status == EmailStatus.SENT,
+        )
+        .order_by(CollectionEmail.id)
+        .limit(1)
+    ).first()
+
+
 def _email(
     session: Session, inst: Installment, purpose: str, mail_subject: str, html: str, text: str, mailer: Mailer
 ) -> EmailStatus:
-    """Send to the customer if there is an address and an SMTP server; record the outcome either way."""
+    """Send to the customer once per purpose, if there is an address and an SMTP server; record each attempt.
+
+    An e-mail cannot be taken back, so a repeated step (redelivered job, re-run) answers with the
+    earlier sending instead of mailing the customer again. Attempts that sent nothing (no address,
+    no SMTP server) are recorded but do not count as sent, so a later run can still send.
+    """
+    if _sent_email(session, inst.id, purpose) is not None:
+        return EmailStatus.SENT
     message_id: str | None = None
     if not inst.customer_email:
         status = EmailStatus.NO_ADDRESS
@@ -254,6 +300,7 @@ def _email(
             message_id=message_id,
         )
     )
+    session.flush()
     return status
 
 
@@ -273,10 +320,16 @@ def _document_context(inst: Installment, payee: Payee, **extra: Any) -> dict[str
 def send_settlement_notice(
     session: Session, installment_id: int, *, payee: Payee, mailer: Mailer, actor: str
 ) -> dict[str, Any]:
-    """Render the settlement notice (结算通知单), keep it as a document and e-mail it to the customer."""
+    """Render the settlement notice (结算通知单), keep it as a document and e-mail it to the customer.
+
+    Once the notice went out, a repeated call returns the first result: no new document version, no
+    second e-mail. The installment row is locked first, so concurrent deliveries serialize.
+    """
     inst = _locked(session, installment_id)
     if inst.status == InstallmentStatus.PAID:
         raise InstallmentSettled(installment_id)
+    if (earlier := _sent_email(session, inst.id, NOTICE_PURPOSE)) is not None:
+        return {"noticeDocumentId": inst.notice_document_id, "noticeEmail": earlier.status.value}
     doc = documents.store(
         session,
         subject=f"installment:{inst.id}",
@@ -301,7 +354,7 @@ def send_settlement_notice(
         f"收款单位：{payee.name}\n开户银行：{payee.bank}\n账号：{payee.account}\n"
         f"如有疑问请致电财务部 {payee.phone}。\n"
     )
-    status = _email(session, inst, "settlement_notice", mail_subject, doc.content, text, mailer)
+    status = _email(session, inst, NOTICE_PURPOSE, mail_subject, doc.content, text, mailer)
     audit.record(
         session,
         actor=actor,
@@ -392,7 +445,7 @@ def take_dunning_step(
                     f"已于{_cn_date(inst.due_date)}到期，尚欠{_money(inst.balance)}，请尽快支付。\n"
                     f"收款单位：{payee.name}\n开户银行：{payee.bank}\n账号：{payee.account}\n"
                 )
-                status = _email(session, inst, "dunning_reminder", mail_subject, doc.content, text, mailer)
+                status = _email(session, inst, _reminder_purpose(step_no), mail_subject, doc.content, text, mailer)
                 outcome = f"提醒邮件：{status.value}"
             else:
                 outcome = f"催款函已生成（文件 {doc.id}）"

@@ -149,7 +149,7 @@ class CollectionEmail(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     installment_id: Mapped[int] = mapped_column(ForeignKey("installments.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[str] = mapped_column(String(40))  # settlement_notice, dunning_reminder
+    purpose: Mapped[str] = mapped_column(String(40))  # settlement_notice, dunning_reminder_<step no>
     recipient: Mapped[str | None] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     status: Mapped[EmailStatus] = mapped_column(_enum(EmailStatus, "email_status"))

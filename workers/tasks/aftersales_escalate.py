@@ -7,7 +7,7 @@ from typing import Any
 from models.aftersales import service
 from workers.registry import TaskType
 from workers.runtime import TaskContext
-from workers.tasks.aftersales_vars import engine_time, key, retry_if_missing, ticket_id
+from workers.tasks.aftersales_vars import engine_time, key, ticket_id
 
 TASK_TYPE = TaskType.AFTERSALES_ESCALATE
 
@@ -17,6 +17,4 @@ def business_key(variables: dict[str, Any]) -> str:
 
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    return retry_if_missing(
-        service.escalate, ctx.session, ticket_id(variables), engine_time(variables), actor=ctx.actor
-    )
+    return service.escalate(ctx.session, ticket_id(variables), engine_time(variables), actor=ctx.actor)

@@ -12,7 +12,7 @@ from typing import Any
 from models.aftersales import service
 from workers.registry import TaskType
 from workers.runtime import BadJobData, TaskContext
-from workers.tasks.aftersales_vars import engine_time, key, retry_if_missing, ticket_id
+from workers.tasks.aftersales_vars import engine_time, key, ticket_id
 
 TASK_TYPE = TaskType.AFTERSALES_PRIORITISE
 
@@ -28,8 +28,9 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     priority, hours = result.get("priority"), result.get("contactDeadlineHours")
     if not isinstance(priority, str) or not priority or isinstance(hours, bool) or not isinstance(hours, int | float):
         raise BadJobData(f"service-priority gave no priority/contactDeadlineHours: {result!r}")
-    return retry_if_missing(
-        service.record_priority,
+    # A ticket not visible yet (the API starts the instance just before it commits) raises NotFound,
+    # which the runtime retries with back-off.
+    return service.record_priority(
         ctx.session,
         ticket_id(variables),
         priority,

@@ -14,7 +14,6 @@ from workers.tasks.aftersales_vars import (
     optional_bool,
     optional_date,
     require_text,
-    retry_if_missing,
     ticket_id,
 )
 
@@ -30,8 +29,7 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         decision = RepairDecision(str(variables.get("repairDecision")))
     except ValueError as exc:
         raise BadJobData(f"repairDecision must be repair or replace, got {variables.get('repairDecision')!r}") from exc
-    return retry_if_missing(
-        service.record_analysis,
+    return service.record_analysis(
         ctx.session,
         ticket_id(variables),
         cause=require_text(variables, "cause"),

@@ -7,7 +7,7 @@ from typing import Any
 from models.aftersales import service
 from workers.registry import TaskType
 from workers.runtime import BadJobData, TaskContext
-from workers.tasks.aftersales_vars import engine_time, key, optional_text, retry_if_missing, ticket_id
+from workers.tasks.aftersales_vars import engine_time, key, optional_text, ticket_id
 
 TASK_TYPE = TaskType.AFTERSALES_RECORD_REVISIT
 
@@ -20,8 +20,7 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     score = variables.get("satisfactionScore")
     if isinstance(score, bool) or not isinstance(score, int | float) or int(score) != score:
         raise BadJobData(f"satisfactionScore must be a whole number 1-5, got {score!r}")
-    return retry_if_missing(
-        service.record_revisit,
+    return service.record_revisit(
         ctx.session,
         ticket_id(variables),
         score=int(score),

@@ -7,7 +7,7 @@ from typing import Any
 from models.aftersales import service
 from workers.registry import TaskType
 from workers.runtime import TaskContext
-from workers.tasks.aftersales_vars import engine_time, key, require_text, retry_if_missing, ticket_id
+from workers.tasks.aftersales_vars import engine_time, key, require_text, ticket_id
 
 TASK_TYPE = TaskType.AFTERSALES_RECORD_SUPERVISION
 
@@ -17,8 +17,7 @@ def business_key(variables: dict[str, Any]) -> str:
 
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    return retry_if_missing(
-        service.record_supervision,
+    return service.record_supervision(
         ctx.session,
         ticket_id(variables),
         note=require_text(variables, "supervisorNote"),

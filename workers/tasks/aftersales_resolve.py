@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from models.aftersales import service
 from workers.registry import TaskType
 from workers.runtime import TaskContext
-from workers.tasks.aftersales_vars import engine_time, key, retry_if_missing, ticket_id
+from workers.tasks.aftersales_vars import engine_time, key, ticket_id
 
 TASK_TYPE = TaskType.AFTERSALES_RESOLVE
 
@@ -27,6 +27,6 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         zone=ZoneInfo(ctx.settings.aftersales_timezone),
         time_of_day=ctx.settings.aftersales_revisit_time,
     )
-    return retry_if_missing(
-        service.resolve, ctx.session, ticket_id(variables), engine_time(variables, "resolvedAt"), rule, actor=ctx.actor
+    return service.resolve(
+        ctx.session, ticket_id(variables), engine_time(variables, "resolvedAt"), rule, actor=ctx.actor
     )

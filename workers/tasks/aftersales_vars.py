@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from models.aftersales.service import parse_engine_time
-from models.errors import InvalidInput, NotFound
+from models.errors import InvalidInput
 from workers.runtime import BadJobData, require_int
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-class TicketNotVisibleYet(RuntimeError):
-    """The ticket is still not visible; a plain exception, so the runtime retries with back-off."""
-
-
-# The API starts the instance before its transaction commits (engine last, so a failed start keeps
-# nothing), so a fast worker can look for the ticket a few milliseconds too early. Under READ COMMITTED
-# each query sees rows committed meanwhile, so the handler waits briefly instead of failing the job:
-# a failed job's retry back-off would never end while a test holds the engine clock still.
-VISIBILITY_WAIT_S = 10.0
-VISIBILITY_POLL_S = 0.1
-
-
-def retry_if_missing(service_call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    deadline = time.monotonic() + VISIBILITY_WAIT_S
-    while True:
-        try:
-            return service_call(*args, **kwargs)
-        except NotFound as exc:
-            if time.monotonic() > deadline:
-                raise TicketNotVisibleYet(str(exc)) from exc
-        time.sleep(VISIBILITY_POLL_S)
 
 
 def ticket_id(variables: dict[str, Any]) -> int:

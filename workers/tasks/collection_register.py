@@ -8,7 +8,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from models.collection import service
 from models.collection.schemas import ScheduleItem
-from models.errors import Conflict
 from workers.registry import TaskType
 from workers.runtime import BadJobData, TaskContext, require_int
 
@@ -36,26 +35,16 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         schedule = _SCHEDULE.validate_python(variables.get("paymentSchedule"))
     except ValidationError as exc:
         raise BadJobData(f"variable 'paymentSchedule' is invalid: {exc}") from exc
-    try:
-        rows = service.register_installments(
-            ctx.session,
-            order_id=require_int(variables, "orderId"),
-            order_number=str(_text(variables, "orderNumber", True)),
-            schedule=schedule,
-            contract_number=_text(variables, "contractNumber", False),
-            customer_name=str(_text(variables, "customerName", True)),
-            customer_email=_text(variables, "customerEmail", False),
-            actor=ctx.actor,
-            process_instance_key=ctx.process_instance_key,
-        )
-    except Conflict as exc:
-        # A second collection for the same order would dun the customer twice: stop it visibly.
-        raise BadJobData(str(exc)) from exc
-    settings = ctx.settings
-    timing = service.Schedule.parse(
-        settings.collection_notice_days_before_due, settings.collection_notice_time, settings.factory_utc_offset
+    # A second collection of the same order is refused by the service (InvalidInput: an incident at once).
+    return service.register_installments(
+        ctx.session,
+        order_id=require_int(variables, "orderId"),
+        order_number=str(_text(variables, "orderNumber", True)),
+        schedule=schedule,
+        contract_number=_text(variables, "contractNumber", False),
+        customer_name=str(_text(variables, "customerName", True)),
+        customer_email=_text(variables, "customerEmail", False),
+        timing=service.Schedule.from_settings(ctx.settings),
+        actor=ctx.actor,
+        process_instance_key=ctx.process_instance_key,
     )
-    return {
-        "installments": [service.installment_variables(row, timing) for row in rows],
-        "installmentCount": len(rows),
-    }
