@@ -226,6 +226,9 @@ def test_happy_path_end_to_end(
         content = api.get(f"/documents/{doc['id']}/content")
         assert content.status_code == 200
         assert order["order_number"] in content.text
+    for kind in ("work_order", "installation_plan", "contract"):
+        html = api.get(f"/documents/{next(d['id'] for d in docs if d['kind'] == kind)}/content").text
+        assert "钢质防盗门" in html and "左内开" in html, kind  # door type and handing named in Chinese
     contract_html = api.get(f"/documents/{next(d['id'] for d in docs if d['kind'] == 'contract')}/content").text
     assert "定金" in contract_html and "违约责任" in contract_html and "¥68,685.36" in contract_html
 

@@ -16,10 +16,9 @@ from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
 from models.orders import service as orders
-from models.orders.tables import DOOR_TYPE_NAMES, HANDING_NAMES, OrderStatus
+from models.orders.tables import OrderStatus
 
 CENT = Decimal("0.01")
-DOCUMENT_NAMES = {"door_types": DOOR_TYPE_NAMES, "handings": HANDING_NAMES}
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,6 @@ def draft_contract(
         "seller": terms.seller,
         "order": order,
         "lines": order.lines,
-        "names": DOCUMENT_NAMES,
         "price": price,
         "delivery_date": order.delivery_date,
         "quality_standard": terms.quality_standard,

@@ -16,6 +16,7 @@ from doorflow.settings import ROOT
 from models import audit
 from models.documents.tables import Document, DocumentCategory
 from models.errors import NotFound
+from models.orders.tables import DOOR_TYPE_NAMES, HANDING_NAMES
 
 TEMPLATES = ROOT / "templates"
 
@@ -43,6 +44,8 @@ def environment() -> Environment:
     )
     env.filters["money"] = _money
     env.filters["cn_date"] = _cn_date
+    # Chinese names of the order vocabulary, for every template (door types, handings).
+    env.globals["names"] = {"door_types": DOOR_TYPE_NAMES, "handings": HANDING_NAMES}
     return env
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.contracts.service import DOCUMENT_NAMES, contract_of_order
+from models.contracts.service import contract_of_order
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
@@ -74,7 +74,6 @@ def generate_handover(session: Session, order_id: int, *, actor: str) -> Handove
             "special_items": flagged,
             "attachments": attachments,
             "departments": DEPARTMENTS,
-            "names": DOCUMENT_NAMES,
         },
         actor=actor,
         order_id=order.id,
@@ -236,7 +235,6 @@ def record_acceptance(
                 "contract": contract,
                 "acceptance": acceptance,
                 "seller": seller,
-                "names": DOCUMENT_NAMES,
             },
             actor=actor,
             order_id=order.id,
