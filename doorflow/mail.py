@@ -17,6 +17,9 @@ class Mail:
     subject: str
     html: str
     text: str
+    # A stable reference makes a stable Message-ID: if a mail must be sent again (its sending was
+    # not recorded because the transaction failed afterwards), mail systems see the same message.
+    ref: str | None = None
 
 
 class MailNotConfigured(RuntimeError):
@@ -28,7 +31,8 @@ def build_message(settings: Settings, mail: Mail) -> EmailMessage:
     msg["From"] = formataddr(("财务部", settings.smtp_sender), charset="utf-8")
     msg["To"] = mail.to
     msg["Subject"] = mail.subject
-    msg["Message-ID"] = make_msgid(domain=settings.smtp_sender.rpartition("@")[2] or None)
+    domain = settings.smtp_sender.rpartition("@")[2] or "doorflow.local"
+    msg["Message-ID"] = f"<{mail.ref}@{domain}>" if mail.ref else make_msgid(domain=domain)
     msg.set_content(mail.text, charset="utf-8")
     msg.add_alternative(mail.html, subtype="html", charset="utf-8")
     return msg

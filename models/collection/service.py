@@ -286,7 +286,8 @@ def _email(
         status = EmailStatus.NO_ADDRESS
     else:
         try:
-            message_id = mailer(Mail(to=inst.customer_email, subject=mail_subject, html=html, text=text))
+            mail = Mail(to=inst.customer_email, subject=mail_subject, html=html, text=text, ref=f"{purpose}.{inst.id}")
+            message_id = mailer(mail)
             status = EmailStatus.SENT
         except MailNotConfigured:
             status = EmailStatus.NOT_CONFIGURED
