@@ -24,6 +24,7 @@ from models.orders.service import get_order
 from models.orders.tables import Order
 from models.production.schemas import DelayIn, ReceiptIn
 from models.production.tables import (
+    PURCHASE_ORDER_NUMBER_SEQ,
     CraftDocument,
     GoodsReceipt,
     Inspection,
@@ -292,8 +293,9 @@ def _describe(po: PurchaseOrder) -> str:
 def _new_purchase_order(
     session: Session, order_id: int, material: Material, quantity: Decimal, supplier: Supplier, replaces: int | None
 ) -> PurchaseOrder:
+    seq = session.execute(PURCHASE_ORDER_NUMBER_SEQ.next_value()).scalar_one()
     po = PurchaseOrder(
-        number=f"TMP-{order_id}-{material.id}-{datetime.now(UTC).timestamp()}",
+        number=f"PO{date.today():%Y%m%d}-{seq:05d}",
         order_id=order_id,
         material=material,
         supplier=supplier,
@@ -302,8 +304,6 @@ def _new_purchase_order(
         replaces_id=replaces,
     )
     session.add(po)
-    session.flush()
-    po.number = f"PO{date.today():%Y%m%d}-{po.id:05d}"
     session.flush()
     return po
 

@@ -6,7 +6,19 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Enum, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Sequence,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,6 +27,10 @@ from models.db import Base, Timestamped
 
 def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
     return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False, length=32)
+
+
+# Numbers purchase orders PO<yyyymmdd>-<n>, taken before the row is written.
+PURCHASE_ORDER_NUMBER_SEQ = Sequence("purchase_order_number_seq", metadata=Base.metadata)
 
 
 class CraftDocument(Base):
