@@ -103,6 +103,11 @@ class Settings(BaseSettings):
         default=time(18, 0), description="Time of day (factory time zone) the production due date ends."
     )
     factory_timezone: str = Field(default="Asia/Shanghai", description="Time zone of the factory's dates.")
+    production_due_check_interval: str = Field(
+        default="P1D",
+        description="ISO-8601 duration between checks, from the production due time on, whether production is late "
+        "against the plan's current due date (a change or a reported delay moves it).",
+    )
     production_stages: list[StageSetting] = Field(
         default_factory=lambda: list(DEFAULT_STAGES), description="Stages of a production plan, in order."
     )

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from doorflow import stack
 from doorflow.settings import get_settings
 from doorflow.staff import SimulatedStaff
+from models.db import unit_of_work
 from models.documents.tables import Document
+from models.production.service import shift_plan_for_change
 from models.production.tables import (
     Inspection,
     InspectionKind,
@@ -295,6 +297,45 @@ def test_production_delay_timer_raises_a_delay_while_production_goes_on(
         assert notice is not None and "生产延期告知函" in notice.content and "台风" in notice.content
     (reported,) = api.get(f"/orders/{order['id']}/production").json()["delays"]
     assert reported["cause"] == "force_majeure" and reported["customer_informed"] is True
+
+
+@pytest.mark.engine_clock
+def test_a_shifted_plan_is_not_reported_late_at_its_old_due_time(
+    api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    """The due check runs from the due time on and compares with the plan's current due date."""
+    requested = date.today() + timedelta(days=get_settings().production_due_buffer_days + 1)
+    order, pik = start_production(
+        api, live_engine, "嘉兴计划顺延测试有限公司", requested_delivery_date=requested.isoformat()
+    )
+    records = live_engine.records
+    warehouse = Warehouse(api, order["id"])
+    staff = SimulatedStaff(live_engine.camunda, records)
+
+    def stage_open() -> bool:
+        warehouse.deliver()
+        return any(t.element_id == "ReportStageProgress" for t in records.open_user_tasks(pik))
+
+    staff.work_until(pik, stage_open, stop_at={"ReportStageProgress"}, timeout_s=90)
+    due = date.today() + timedelta(days=1)
+    # An approved change costs two days: the running plan's due date moves (see models/changes).
+    with unit_of_work(sessions) as s:
+        assert shift_plan_for_change(s, order["id"], 2, "变更 测试", actor="test") is not None
+    try:
+        # At the old due time the check finds production on plan: no delay is raised.
+        live_engine.camunda.pin_clock(int(datetime.combine(due, time(10, 1), tzinfo=UTC).timestamp() * 1000))
+        records.wait_for(lambda: records.visited(pik, "NotLate") >= 1, 60, "the on-plan check")
+        assert records.visited(pik, "ReportDelay", "ELEMENT_ACTIVATED") == 0
+        # Past the shifted due time the daily check finds it late.
+        later = datetime.combine(due + timedelta(days=2), time(10, 1), tzinfo=UTC)
+        live_engine.camunda.pin_clock(int(later.timestamp() * 1000))
+        records.wait_for(
+            lambda: any(t.element_id == "ReportDelay" for t in records.open_user_tasks(pik)), 60, "the delay task"
+        )
+    finally:
+        reset_engine_clock(live_engine)
+    assert records.visited(pik, "ReportDelay", "ELEMENT_ACTIVATED") == 1  # raised once, not at every check
+    assert records.incidents(pik) == []
 
 
 def test_goods_receipt_api_refuses_bad_receipts(api: TestClient, live_engine: LiveEngine) -> None:

@@ -38,6 +38,7 @@ class TaskType(enum.StrEnum):
     PRODUCTION_RECORD_FINAL_INSPECTION = "doorflow.production.record_final_inspection"
     PRODUCTION_PACK = "doorflow.production.pack"
     PRODUCTION_RECORD_DELAY = "doorflow.production.record_delay"
+    PRODUCTION_CHECK_DUE = "doorflow.production.check_due"
     # --- installation (installation.bpmn) ---
     INSTALLATION_OPEN = "doorflow.installation.open"
     INSTALLATION_PLAN = "doorflow.installation.plan"
@@ -289,7 +290,15 @@ TASKS: dict[TaskType, TaskSpec] = {
         description="记录生产延期的原因（不可抗力或内部原因）、补救措施、新交期和责任，生成延期告知函告知客户。",
         module="production_record_delay",
         inputs=("planId", "delayCause", "delayCauseDetail", "delayRemedy", "newDueDate", "delayResponsibility"),
-        outputs=("delayId", "delayNoticeDocumentId"),
+        outputs=("delayId", "delayNoticeDocumentId", "delayReportOpen"),
+    ),
+    TaskType.PRODUCTION_CHECK_DUE: TaskSpec(
+        name="检查是否逾期",
+        description="从生产截止时间起按设定间隔检查：按计划当前的截止日期（变更或已报延期会推后）生产是否已逾期；"
+        "已在填报延期时不重复提出。",
+        module="production_check_due",
+        inputs=("planId", "checkedAt", "delayReportOpen"),
+        outputs=("productionLate", "delayReportOpen"),
     ),
     # --- installation ---
     TaskType.INSTALLATION_OPEN: TaskSpec(

@@ -61,6 +61,7 @@ class PlanConfig:
     due_time: time
     timezone: str
     stages: Sequence[StagePlan]
+    due_check_interval: str = "P1D"  # ISO-8601 duration
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def plan_config(settings: Settings) -> PlanConfig:
         due_time=settings.production_due_time,
         timezone=settings.factory_timezone,
         stages=[StagePlan(s.name, s.owner, s.days) for s in settings.production_stages],
+        due_check_interval=settings.production_due_check_interval,
     )
 
 
@@ -156,6 +158,9 @@ def create_plan(session: Session, order_id: int, cfg: PlanConfig, *, actor: str)
         "customerName": order.customer_name,
         "productionDueDate": due.isoformat(),
         "productionDueAt": due_instant(due, cfg),
+        # The diagram's non-interrupting timer cycle: first at the due time, then every interval.
+        "productionDueCheck": f"R/{due_instant(due, cfg)}/{cfg.due_check_interval}",
+        "delayReportOpen": False,
         "stages": [
             {
                 "stageId": s.id,
@@ -606,13 +611,15 @@ def record_delay(session: Session, plan_id: int, data: DelayIn, *, actor: str) -
         order_id=order.id,
     )
     delay.notice_document_id = notice.id
+    old_due = plan.due_date
+    plan.due_date = data.new_due_date  # the plan now works to the date the customer was told
     audit.record(
         session,
         actor=actor,
         action="production.delayed",
         entity="production_plan",
         entity_id=plan.id,
-        before={"due_date": str(plan.due_date)},
+        before={"due_date": str(old_due)},
         after={
             "new_due_date": str(data.new_due_date),
             "cause": data.cause.value,
@@ -621,7 +628,29 @@ def record_delay(session: Session, plan_id: int, data: DelayIn, *, actor: str) -
             "notice_document_id": notice.id,
         },
     )
-    return {"delayId": delay.id, "delayNoticeDocumentId": notice.id}
+    return {"delayId": delay.id, "delayNoticeDocumentId": notice.id, "delayReportOpen": False}
+
+
+def check_due(
+    session: Session, plan_id: int, now: datetime, report_open: bool, cfg: PlanConfig, *, actor: str
+) -> dict[str, Any]:
+    """Is production late against the plan's current due date (moved by changes and reported delays)?
+
+    A delay already being reported is not raised twice; a packed plan is never late.
+    """
+    plan = get_plan(session, plan_id)
+    due_at = datetime.fromisoformat(due_instant(plan.due_date, cfg).replace("Z", "+00:00"))
+    late = not report_open and plan.packed_at is None and now >= due_at
+    if late:
+        audit.record(
+            session,
+            actor=actor,
+            action="production.late",
+            entity="production_plan",
+            entity_id=plan.id,
+            after={"due_date": plan.due_date.isoformat(), "checked_at": now.isoformat()},
+        )
+    return {"productionLate": late, "delayReportOpen": report_open or late}
 
 
 def production_overview(session: Session, order_id: int) -> dict[str, Any]:
