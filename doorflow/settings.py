@@ -158,7 +158,9 @@ class Settings(BaseSettings):
         default=30, description="Shortest lead time (days from review to delivery) the order review accepts."
     )
     deposit_reminder_after: str = Field(
-        default="P3D", description="ISO-8601 duration after handover before finance is reminded of a missing deposit."
+        default="P3D",
+        description="ISO-8601 duration after handover before finance is reminded of a missing deposit, and again "
+        "after every further such period until it arrives.",
     )
     follow_up_delay: str = Field(
         default="P7D", description="ISO-8601 duration between acceptance and the customer's return visit."

@@ -164,10 +164,15 @@ def test_happy_path_end_to_end(
     assert timeline["status"] == "handed_over"
     assert "WaitForDeposit" in {s["element_id"] for s in timeline["current_steps"]}
 
-    # The deposit is late: the non-interrupting reminder fires once the engine clock passes P3D.
-    with clock_days_ahead(live_engine, order_workers, _days(SETTINGS.deposit_reminder_after) + 0.1):
+    # The deposit is late: the non-interrupting reminder fires every P3D (settings) while it stays missing.
+    # The engine schedules each repetition from when the previous one fired, so the clock moves twice.
+    period = _days(SETTINGS.deposit_reminder_after)
+    with clock_days_ahead(live_engine, order_workers, period + 0.1):
         staff.work_until(pik, _completed(records, pik, "RemindDeposit"), timeout_s=60)
-    assert records.visited(pik, "WaitForDeposit") == 0  # still waiting after the reminder
+    with clock_days_ahead(live_engine, order_workers, 2 * period + 0.2):
+        staff.work_until(pik, _completed(records, pik, "RemindDeposit", times=2), timeout_s=60)
+    assert records.visited(pik, "RemindDeposit") == 2
+    assert records.visited(pik, "WaitForDeposit") == 0  # still waiting after the reminders
 
     # Finance reports the deposit through the payments API, which tells the order (DepositReceived).
     _pay_deposit(api, order["id"])
