@@ -9,7 +9,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api.routes import aftersales, changes, collection, documents, installation, lifecycle, orders, production, tasks
+from api.routes import (
+    aftersales,
+    changes,
+    collection,
+    documents,
+    installation,
+    lifecycle,
+    orders,
+    production,
+    reports,
+    tasks,
+)
 from doorflow.camunda import CamundaRest, EngineRejected, EngineUnreachable
 from doorflow.inbox import TaskInbox
 from doorflow.settings import Settings, get_settings
@@ -49,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(changes.router)
     app.include_router(lifecycle.router)
     app.include_router(collection.router)
+    app.include_router(reports.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness of the API and its database")
     def health(request: Request) -> dict[str, str]:

@@ -1,0 +1,24 @@
+"""KPI reports for managers: the order report (collection and after-sales reports live with their domains)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+
+from api.deps import SessionDep
+from models.reports import service
+from models.reports.schemas import OrderKpis
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+@router.get(
+    "/orders",
+    summary="Order KPIs: completion, on-time delivery, delays, first-pass inspection and acceptance rates",
+    responses={422: {"description": "A bad date range; the detail names the field."}},
+)
+def order_report(
+    session: SessionDep, start: date | None = None, end: date | None = None, salesperson: str | None = None
+) -> OrderKpis:
+    return service.order_kpis(session, start=start, end=end, salesperson=salesperson)

@@ -1,0 +1,41 @@
+"""The order KPI report as the API returns it; rates are fractions (0 to 1) with four decimals, or null."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+
+class SalespersonKpis(BaseModel):
+    salesperson: str
+    orders: int
+    completed: int
+    on_time_delivery_rate: Decimal | None
+
+
+class MonthKpis(BaseModel):
+    month: str = Field(description="YYYY-MM of the order's receipt.")
+    orders: int
+    completed: int
+
+
+class OrderKpis(BaseModel):
+    start: date | None
+    end: date | None
+    salesperson: str | None
+    orders: int = Field(description="Orders received in the period.")
+    completed: int
+    rejected: int
+    completion_rate: Decimal | None = Field(description="Completed ÷ received.")
+    delivered: int
+    on_time_delivery_rate: Decimal | None = Field(description="Delivered on or before the promised date ÷ delivered.")
+    delays: int = Field(description="Production delays reported.")
+    total_delay_days: int
+    first_pass_inspection_rate: Decimal | None = Field(description="Final inspections passed at the first round.")
+    installation_first_pass_acceptance_rate: Decimal | None = Field(
+        description="Customer acceptances passed at the first round."
+    )
+    by_salesperson: list[SalespersonKpis]
+    by_month: list[MonthKpis]
