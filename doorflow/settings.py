@@ -102,7 +102,10 @@ class Settings(BaseSettings):
     production_due_time: time = Field(
         default=time(18, 0), description="Time of day (factory time zone) the production due date ends."
     )
-    factory_timezone: str = Field(default="Asia/Shanghai", description="Time zone of the factory's dates.")
+    factory_timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA time zone of the factory: its calendar days (due dates, revisit days) and times of day.",
+    )
     production_due_check_interval: str = Field(
         default="P1D",
         description="ISO-8601 duration between checks, from the production due time on, whether production is late "
@@ -138,9 +141,6 @@ class Settings(BaseSettings):
     )
     aftersales_revisit_time: time = Field(
         default=time(9, 0), description="Time of day (factory zone) on the revisit date when the revisit task appears."
-    )
-    aftersales_timezone: str = Field(
-        default="Asia/Shanghai", description="Zone in which resolution and revisit dates are calendar days."
     )
     aftersales_feedback_ttl_s: int = Field(
         default=3_600,
@@ -196,11 +196,6 @@ class Settings(BaseSettings):
         default=Decimal("10"), description="Cap of either side's penalty, percent of the contract total."
     )
     # Payment collection (policy 003 §2.5, §3.3)
-    factory_utc_offset: str = Field(
-        default="+08:00",
-        pattern=r"^[+-]\d{2}:\d{2}$",
-        description="UTC offset of the factory's local time; due dates are local calendar days.",
-    )
     collection_notice_days_before_due: int = Field(
         default=7, ge=0, description="Days before an installment's due date that the settlement notice goes out."
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
@@ -67,7 +68,7 @@ class Schedule:
 
     notice_days_before_due: int
     notice_time: time
-    utc_offset: timezone
+    utc_offset: tzinfo  # the factory's zone (a fixed offset in tests)
 
     @classmethod
     def parse(cls, notice_days_before_due: int, notice_time: str, utc_offset: str) -> Schedule:
@@ -78,8 +79,10 @@ class Schedule:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Schedule:
-        return cls.parse(
-            settings.collection_notice_days_before_due, settings.collection_notice_time, settings.factory_utc_offset
+        return cls(
+            settings.collection_notice_days_before_due,
+            time.fromisoformat(settings.collection_notice_time),
+            ZoneInfo(settings.factory_timezone),
         )
 
     def notice_at(self, due: date) -> datetime:

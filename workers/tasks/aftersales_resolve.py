@@ -24,7 +24,7 @@ def business_key(variables: dict[str, Any]) -> str:
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     rule = service.RevisitRule(
         working_days=ctx.settings.aftersales_revisit_working_days,
-        zone=ZoneInfo(ctx.settings.aftersales_timezone),
+        zone=ZoneInfo(ctx.settings.factory_timezone),
         time_of_day=ctx.settings.aftersales_revisit_time,
     )
     return service.resolve(
