@@ -125,14 +125,14 @@ class Settings(BaseSettings):
         default_factory=lambda: {"quality": "0.4", "lead_time": "0.2", "price": "0.2", "service": "0.2"},
         description="Weights of the supplier scores when choosing the best qualified supplier.",
     )
-    goods_received_message_ttl_ms: int = Field(
-        default=86_400_000, description="How long a goods receipt waits for its purchase order's process to listen."
+    goods_received_message_ttl_s: int = Field(
+        default=86_400, description="Seconds a goods receipt waits for its purchase order's process to listen."
     )
 
     # Installation (door-installation.bpmn)
     installation_default_team: str = Field(default="安装一组", description="Team proposed when scheduling.")
-    replacement_message_ttl_ms: int = Field(
-        default=86_400_000, description="How long a replacement-arrived notice waits for the process to listen."
+    replacement_message_ttl_s: int = Field(
+        default=86_400, description="Seconds a replacement-arrived notice waits for the process to listen."
     )
 
     # After-sales (policy 002 售后管理). The contact deadline per priority is in DMN service-priority.

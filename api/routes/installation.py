@@ -30,7 +30,7 @@ def replacement_arrived(
         lambda order_number, replacement_id: camunda.publish_message(
             service.REPLACEMENT_ARRIVED,
             order_number,
-            ttl_ms=settings.replacement_message_ttl_ms,
+            ttl_ms=settings.replacement_message_ttl_s * 1000,
             message_id=f"replacement-{replacement_id}",
         ),
         actor="api",

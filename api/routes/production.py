@@ -55,7 +55,7 @@ def receive_goods(
         lambda po_number, receipt_id: camunda.publish_message(
             service.GOODS_RECEIVED,
             po_number,
-            ttl_ms=settings.goods_received_message_ttl_ms,
+            ttl_ms=settings.goods_received_message_ttl_s * 1000,
             message_id=f"receipt-{receipt_id}",
         ),
         actor="api",
