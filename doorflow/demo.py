@@ -91,6 +91,7 @@ def order_body(i: int, extra: dict[str, Any]) -> dict[str, Any]:
     body = {
         "customer_name": name,
         "customer_phone": phone,
+        "customer_email": f"finance{i + 1}@customer.example.cn",
         "delivery_address": address,
         "requested_delivery_date": (date.today() + timedelta(days=60 + 7 * i)).isoformat(),
         "salesperson": ["王磊", "李娜", "陈杰", "赵敏"][i % 4],
