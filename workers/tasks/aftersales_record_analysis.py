@@ -6,14 +6,13 @@ from typing import Any
 
 from models.aftersales import service
 from models.aftersales.tables import RepairDecision
+from workers.parse import opt_date, req_str
 from workers.registry import TaskType
 from workers.runtime import BadJobData, TaskContext
 from workers.tasks.aftersales_vars import (
     engine_time,
     key,
     optional_bool,
-    optional_date,
-    require_text,
     ticket_id,
 )
 
@@ -32,10 +31,10 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     return service.record_analysis(
         ctx.session,
         ticket_id(variables),
-        cause=require_text(variables, "cause"),
+        cause=req_str(variables, "cause"),
         decision=decision,
         field_visit_needed=optional_bool(variables, "fieldVisitNeeded"),
-        visit_date=optional_date(variables, "visitDate"),
+        visit_date=opt_date(variables, "visitDate"),
         engine_now=engine_time(variables),
         actor=ctx.actor,
     )

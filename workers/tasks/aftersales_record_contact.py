@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from models.aftersales import service
+from workers.parse import req_str
 from workers.registry import TaskType
 from workers.runtime import TaskContext
-from workers.tasks.aftersales_vars import engine_time, key, optional_bool, require_text, ticket_id
+from workers.tasks.aftersales_vars import engine_time, key, optional_bool, ticket_id
 
 TASK_TYPE = TaskType.AFTERSALES_RECORD_CONTACT
 
@@ -21,7 +22,7 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         ctx.session,
         ticket_id(variables),
         reached=optional_bool(variables, "customerReached"),
-        solution=require_text(variables, "initialSolution"),
+        solution=req_str(variables, "initialSolution"),
         solved=optional_bool(variables, "solvedAtFirstContact"),
         engine_now=engine_time(variables),
         actor=ctx.actor,

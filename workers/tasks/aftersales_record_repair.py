@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from models.aftersales import service
+from workers.parse import req_str
 from workers.registry import TaskType
 from workers.runtime import TaskContext
-from workers.tasks.aftersales_vars import engine_time, key, require_text, ticket_id
+from workers.tasks.aftersales_vars import engine_time, key, ticket_id
 
 TASK_TYPE = TaskType.AFTERSALES_RECORD_REPAIR
 
@@ -20,7 +21,7 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     return service.record_repair(
         ctx.session,
         ticket_id(variables),
-        notes=require_text(variables, "repairNotes"),
+        notes=req_str(variables, "repairNotes"),
         engine_now=engine_time(variables),
         actor=ctx.actor,
     )

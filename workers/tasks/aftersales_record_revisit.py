@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from models.aftersales import service
+from workers.parse import opt_str
 from workers.registry import TaskType
 from workers.runtime import BadJobData, TaskContext
-from workers.tasks.aftersales_vars import engine_time, key, optional_text, ticket_id
+from workers.tasks.aftersales_vars import engine_time, key, ticket_id
 
 TASK_TYPE = TaskType.AFTERSALES_RECORD_REVISIT
 
@@ -24,7 +25,7 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         ctx.session,
         ticket_id(variables),
         score=int(score),
-        comments=optional_text(variables, "revisitComments"),
+        comments=opt_str(variables, "revisitComments"),
         engine_now=engine_time(variables),
         actor=ctx.actor,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from models.aftersales.service import parse_engine_time
@@ -36,29 +36,3 @@ def optional_bool(variables: dict[str, Any], name: str) -> bool:
     """A form checkbox left untouched may be absent: that means no."""
     value = variables.get(name)
     return False if value is None else require_bool(variables, name)
-
-
-def require_text(variables: dict[str, Any], name: str) -> str:
-    value = variables.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise BadJobData(f"variable {name!r} must be a non-empty text, got {value!r}")
-    return value.strip()
-
-
-def optional_text(variables: dict[str, Any], name: str) -> str | None:
-    value = variables.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return require_text(variables, name)
-
-
-def optional_date(variables: dict[str, Any], name: str) -> date | None:
-    value = variables.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise BadJobData(f"variable {name!r} must be an ISO date, got {value!r}")
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError as exc:
-        raise BadJobData(f"variable {name!r} must be an ISO date, got {value!r}") from exc

@@ -8,6 +8,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from models.collection import service
 from models.collection.schemas import ScheduleItem
+from workers.parse import opt_str, req_str
 from workers.registry import TaskType
 from workers.runtime import BadJobData, TaskContext, require_int
 
@@ -19,17 +20,6 @@ def business_key(variables: dict[str, Any]) -> str:
     return f"order:{require_int(variables, 'orderId')}"
 
 
-def _text(variables: dict[str, Any], name: str, required: bool) -> str | None:
-    value = variables.get(name)
-    if value is None or value == "":
-        if required:
-            raise BadJobData(f"variable {name!r} is required")
-        return None
-    if not isinstance(value, str):
-        raise BadJobData(f"variable {name!r} must be a string, got {value!r}")
-    return value
-
-
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     try:
         schedule = _SCHEDULE.validate_python(variables.get("paymentSchedule"))
@@ -39,11 +29,11 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     return service.register_installments(
         ctx.session,
         order_id=require_int(variables, "orderId"),
-        order_number=str(_text(variables, "orderNumber", True)),
+        order_number=req_str(variables, "orderNumber"),
         schedule=schedule,
-        contract_number=_text(variables, "contractNumber", False),
-        customer_name=str(_text(variables, "customerName", True)),
-        customer_email=_text(variables, "customerEmail", False),
+        contract_number=opt_str(variables, "contractNumber"),
+        customer_name=req_str(variables, "customerName"),
+        customer_email=opt_str(variables, "customerEmail"),
         timing=service.Schedule.from_settings(ctx.settings),
         actor=ctx.actor,
         process_instance_key=ctx.process_instance_key,
