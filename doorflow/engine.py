@@ -1,234 +1,275 @@
-"""The local Camunda engine: fetch the distribution with Maven, configure it, start and stop it.
+"""The local process engine: build the Operaton application in ``engine/``, start and stop it.
 
-No Docker here: the distribution archive comes from Maven Central with ``mvn dependency:copy``
-into a cache outside git (reused when present); ``CAMUNDA_HOME`` pointing at an unpacked
-distribution skips the fetch. Engine records are exported as JSON lines (Zeebe's own
-DebugLogExporter routed to a file) so that doorflow can follow user tasks and instances
-without a secondary store.
+No Docker here: ``engine/`` is a Maven module (Spring Boot + Operaton 1.0.3) built with the machine's
+``mvn`` into a cache outside git, keyed by a hash of the module's files, so it is rebuilt only when
+``engine/`` changes. ``DOORFLOW_ENGINE_JAR`` pointing at a built jar skips the build. The engine keeps
+its state in its own PostgreSQL database (``operaton``, next to doorflow's), so a restart keeps
+instances, tasks and timers.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import tarfile
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import httpx
 
-from doorflow.java import find_java_home
-from doorflow.settings import LOCAL_ENGINE_VERSION
+from doorflow.java import JavaNotFound, find_java_home
+from doorflow.settings import ROOT
 
 Progress = Callable[[str], None]
-ARTIFACT = "io.camunda:camunda-zeebe:{version}:tar.gz"
-APPROX_ARCHIVE_MB = 285
+ENGINE_SOURCE = ROOT / "engine"
+JAR_NAME = "doorflow-engine.jar"
+KEEP_BUILDS = 3
+# pgjdbc has no unix-socket transport of its own; the engine bundles junixsocket for the embedded server.
+UNIX_SOCKET_FACTORY = "org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg"
 
 
 class EngineUnavailable(RuntimeError):
-    """The engine cannot be fetched or started; the message says what to do."""
+    """The engine cannot be built or started; the message says what to do."""
 
 
 def cache_dir() -> Path:
-    """Where archives and unpacked distributions are kept across clones."""
+    """Where built engine jars are kept across clones (outside git)."""
     base = os.environ.get("DOORFLOW_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "doorflow"
     )
-    return Path(base) / "camunda"
+    return Path(base) / "engine"
 
 
-def _dir_size_mb(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6 if path.exists() else 0.0
+def _source_files(source: Path) -> list[Path]:
+    """What the jar is built from: the pom and src/ (not the Dockerfile, the locale table or target/)."""
+    files = [source / "pom.xml", *(p for p in (source / "src").rglob("*") if p.is_file())]
+    return sorted((p for p in files if p.is_file()), key=lambda p: p.relative_to(source).as_posix())
 
 
-def ensure_distribution(version: str = LOCAL_ENGINE_VERSION, progress: Progress = print) -> Path:
-    """Return an unpacked distribution, fetching and unpacking it only when it is missing."""
-    home = os.environ.get("CAMUNDA_HOME")
-    if home:
-        path = Path(home)
-        if not (path / "bin" / "broker").exists():
-            raise EngineUnavailable(f"CAMUNDA_HOME={home} is not an unpacked Camunda distribution (no bin/broker)")
+def source_hash(source: Path = ENGINE_SOURCE) -> str:
+    """Hash of the paths and contents of the files the engine jar is built from."""
+    digest = hashlib.sha256()
+    for path in _source_files(source):
+        digest.update(path.relative_to(source).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def _build_lock(progress: Progress) -> Iterator[None]:
+    """One build at a time across processes (two test sessions starting together)."""
+    lock_path = cache_dir() / ".build.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress("engine: another process is building the engine, waiting …")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_engine_jar(progress: Progress = print) -> Path:
+    """Return the engine application jar, building ``engine/`` with Maven when its files changed."""
+    prebuilt = os.environ.get("DOORFLOW_ENGINE_JAR")
+    if prebuilt:
+        path = Path(prebuilt)
+        if not path.is_file():
+            raise EngineUnavailable(f"DOORFLOW_ENGINE_JAR={prebuilt} is not a file")
         return path
-    unpacked = cache_dir() / f"camunda-zeebe-{version}"
-    if (unpacked / "bin" / "broker").exists():
-        return unpacked
-    archive = cache_dir() / f"camunda-zeebe-{version}.tar.gz"
-    if not archive.exists():
-        _fetch(version, archive, progress)
-    progress(f"engine: unpacking {archive.name} …")
-    staging = cache_dir() / f".unpack-{version}-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(staging, filter="tar")
-    inner = next(staging.iterdir())
-    inner.rename(unpacked)
-    shutil.rmtree(staging, ignore_errors=True)
-    return unpacked
+    if not (ENGINE_SOURCE / "pom.xml").exists():
+        raise EngineUnavailable(f"no engine module at {ENGINE_SOURCE} (pom.xml missing)")
+    jar = cache_dir() / source_hash() / JAR_NAME
+    if jar.exists():
+        return jar
+    with _build_lock(progress):
+        if jar.exists():  # built by whoever held the lock
+            return jar
+        _build(jar, progress)
+    _prune(keep=jar.parent)
+    return jar
 
 
-def _fetch(version: str, archive: Path, progress: Progress) -> None:
+def _build(jar: Path, progress: Progress) -> None:
     mvn = shutil.which("mvn")
-    hint = (
-        "Install Maven (`apt-get install maven`) with access to Maven Central, or download the "
-        f"Camunda {version} distribution yourself and set CAMUNDA_HOME to its unpacked folder."
-    )
     if mvn is None:
-        raise EngineUnavailable(f"cannot fetch the Camunda engine: `mvn` is not on PATH. {hint}")
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    artifact = ARTIFACT.format(version=version)
-    repo_dir = Path(os.path.expanduser("~/.m2/repository/io/camunda/camunda-zeebe")) / version
-    proc = subprocess.Popen(
-        [mvn, "-B", "-q", "dependency:copy", f"-Dartifact={artifact}", f"-DoutputDirectory={archive.parent}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=archive.parent,
-    )
-    done = threading.Event()
+        raise EngineUnavailable(
+            "cannot build the engine: `mvn` is not on PATH. Install Maven 3.8+ (`apt-get install maven`) with "
+            "access to Maven Central, or build engine/ elsewhere and set DOORFLOW_ENGINE_JAR to the jar."
+        )
+    try:
+        java_home = find_java_home()
+    except JavaNotFound as exc:
+        raise EngineUnavailable(str(exc)) from exc
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    # Build in a copy so the repository never gets a target/ folder.
+    with tempfile.TemporaryDirectory(prefix=".build-", dir=cache_dir()) as tmp:
+        work = Path(tmp) / "engine"
+        shutil.copytree(ENGINE_SOURCE, work, ignore=shutil.ignore_patterns("target"))
+        env = dict(os.environ, JAVA_HOME=str(java_home))
+        start = time.monotonic()
+        progress(f"engine: building {ENGINE_SOURCE} with Maven (first build downloads ~110 MB into ~/.m2) …")
+        proc = subprocess.Popen(
+            [mvn, "-B", "-q", "package", "-DskipTests"],
+            cwd=work,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        done = threading.Event()
 
-    def report() -> None:
-        while not done.wait(3):
-            progress(f"engine: fetching {artifact} … {_dir_size_mb(repo_dir):.0f} of ~{APPROX_ARCHIVE_MB} MB")
+        def report() -> None:
+            while not done.wait(5):
+                progress(f"engine: building … {time.monotonic() - start:.0f}s")
 
-    threading.Thread(target=report, daemon=True).start()
-    output, _ = proc.communicate()
-    done.set()
-    if proc.returncode != 0 or not archive.exists():
-        tail = "\n".join(output.strip().splitlines()[-5:])
-        raise EngineUnavailable(f"cannot fetch {artifact} with Maven (exit {proc.returncode}). {hint}\n{tail}")
-    progress(f"engine: fetched {archive.name} ({archive.stat().st_size / 1e6:.0f} MB)")
+        threading.Thread(target=report, daemon=True).start()
+        output, _ = proc.communicate()
+        done.set()
+        built = work / "target" / JAR_NAME
+        if proc.returncode != 0 or not built.exists():
+            tail = "\n".join(output.strip().splitlines()[-15:])
+            raise EngineUnavailable(
+                f"building the engine failed (mvn exit {proc.returncode}); run `cd engine && mvn -B package` "
+                f"to see why.\n{tail}"
+            )
+        jar.parent.mkdir(parents=True, exist_ok=True)
+        staged = jar.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(built, staged)
+        os.replace(staged, jar)
+    progress(f"engine: built {jar} ({jar.stat().st_size / 1e6:.0f} MB) in {time.monotonic() - start:.0f}s")
+
+
+def _prune(keep: Path) -> None:
+    """Keep the newest few builds: each jar is ~77 MB."""
+    builds = [p for p in cache_dir().iterdir() if p.is_dir() and (p / JAR_NAME).exists()]
+    builds.sort(key=lambda p: (p / JAR_NAME).stat().st_mtime, reverse=True)
+    for old in builds[KEEP_BUILDS:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 @dataclass
 class EngineConfig:
-    """Ports and folders of one local engine; tests use free ports and a fresh data folder."""
+    """One local engine node; tests use a free port and a fresh work folder."""
 
     work_dir: Path
-    grpc_port: int = 26500
-    rest_port: int = 8080
-    management_port: int = 9600
-    command_port: int = 26501
-    internal_port: int = 26502
+    port: int = 8080
+    # libpq/SQLAlchemy URL of the engine's own database, e.g. postgresql://u:pw@127.0.0.1:5432/operaton
+    # (a unix-socket URL such as postgresql://postgres:@/operaton?host=/run/pg works too).
+    db_url: str = ""
     heap: str = "1g"
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def data_dir(self) -> Path:
-        return self.work_dir / "data"
+    clock_control: bool = False  # tests only: /doorflow/clock
+    test_mode: bool = False  # job executor polls every 0.5-1 s
+    node_name: str = "node-1"
+    job_lock_time_ms: int = 60000
+    extra_props: dict[str, str] = field(default_factory=dict)
 
     @property
     def log_file(self) -> Path:
         return self.work_dir / "engine.log"
 
     @property
-    def records_file(self) -> Path:
-        return self.work_dir / "records.jsonl"
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def rest_url(self) -> str:
-        return f"http://127.0.0.1:{self.rest_port}"
-
-    @property
-    def grpc_address(self) -> str:
-        return f"127.0.0.1:{self.grpc_port}"
-
-    @property
-    def management_url(self) -> str:
-        return f"http://127.0.0.1:{self.management_port}"
+        return self.url + "/engine-rest"
 
 
-def write_config(cfg: EngineConfig) -> tuple[Path, Path]:
-    """Write the Spring and log4j configuration; returns (application.yaml, log4j2.xml)."""
-    conf = cfg.work_dir / "config"
-    conf.mkdir(parents=True, exist_ok=True)
-    app = conf / "application.yaml"
-    app.write_text(
-        f"""# Generated by doorflow for the local engine; edit doorflow/engine.py instead.
-server:
-  address: 127.0.0.1
-  port: {cfg.rest_port}
-management:
-  server:
-    address: 127.0.0.1
-    port: {cfg.management_port}
-zeebe:
-  clock:
-    controlled: true
-  broker:
-    network:
-      host: 127.0.0.1
-      commandApi:
-        port: {cfg.command_port}
-      internalApi:
-        port: {cfg.internal_port}
-    gateway:
-      enable: true
-      network:
-        host: 127.0.0.1
-        port: {cfg.grpc_port}
-    data:
-      directory: {cfg.data_dir}
-    exporters:
-      records:
-        className: io.camunda.zeebe.broker.exporter.debug.DebugLogExporter
-        args:
-          logLevel: info
-          prettyPrint: false
-""",
-        encoding="utf-8",
-    )
-    log4j = conf / "log4j2.xml"
-    log4j.write_text(
-        f"""<?xml version="1.0" encoding="UTF-8"?>
-<Configuration status="WARN" shutdownHook="disable">
-  <Appenders>
-    <File name="Main" fileName="{cfg.log_file}">
-      <PatternLayout pattern="%d{{ISO8601}} %-5level [%t] %logger{{36}} - %msg%n"/>
-    </File>
-    <File name="Records" fileName="{cfg.records_file}" immediateFlush="true">
-      <PatternLayout pattern="%msg%n"/>
-    </File>
-  </Appenders>
-  <Loggers>
-    <Logger name="io.camunda.zeebe.broker.exporter" level="info" additivity="false">
-      <AppenderRef ref="Records"/>
-    </Logger>
-    <Root level="info"><AppenderRef ref="Main"/></Root>
-  </Loggers>
-</Configuration>
-""",
-        encoding="utf-8",
-    )
-    return app, log4j
+@dataclass
+class JdbcTarget:
+    """A database URL in the form the engine's datasource takes."""
+
+    url: str
+    username: str
+    password: str
+
+
+def to_jdbc(db_url: str) -> JdbcTarget:
+    """Convert a libpq/SQLAlchemy PostgreSQL URL to a JDBC URL plus user and password."""
+    parts = urlsplit(db_url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme not in ("postgresql", "postgres"):
+        raise EngineUnavailable(f"the engine needs a PostgreSQL URL, got {db_url!r}")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    host = unquote(parts.hostname or "") or query.pop("host", "")
+    port = parts.port or int(query.pop("port", "5432"))
+    database = unquote(parts.path.lstrip("/")) or "postgres"
+    params: dict[str, str] = {}
+    if "sslmode" in query:
+        params["sslmode"] = query["sslmode"]
+    if host.startswith("/"):
+        params["socketFactory"] = UNIX_SOCKET_FACTORY
+        params["socketFactoryArg"] = f"{host}/.s.PGSQL.{port}"
+        host = "localhost"
+    host = host or "localhost"
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    url = f"jdbc:postgresql://{host}:{port}/{database}"
+    if params:
+        url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+    return JdbcTarget(url, unquote(parts.username or "postgres"), unquote(parts.password or ""))
+
+
+def create_database(admin_url: str, name: str = "operaton") -> str:
+    """Create database ``name`` on the server of ``admin_url`` unless it exists; return its URL."""
+    import psycopg
+    from psycopg import errors, sql
+
+    parts = urlsplit(admin_url)
+    libpq_url = urlunsplit(parts._replace(scheme="postgresql"))
+    with psycopg.connect(libpq_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            with contextlib.suppress(errors.DuplicateDatabase):  # created concurrently
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return urlunsplit(parts._replace(path="/" + name))
 
 
 class EngineProcess:
-    """A running local engine."""
+    """A running engine node (a JVM in its own process group)."""
 
     def __init__(self, cfg: EngineConfig, proc: subprocess.Popen[bytes]) -> None:
         self.cfg = cfg
         self.proc = proc
 
+    def _log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.cfg.log_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-lines:])
+
     def wait_ready(self, timeout_s: float = 300, progress: Progress = print) -> float:
-        """Poll the management readiness probe; returns seconds taken."""
+        """Poll the readiness probe (UP once identities are in place); returns seconds taken."""
         start = time.monotonic()
         last_report = 0.0
-        url = f"{self.cfg.management_url}/actuator/health/readiness"
+        url = f"{self.cfg.url}/actuator/health/readiness"
         while True:
             elapsed = time.monotonic() - start
             if self.proc.poll() is not None:
                 raise EngineUnavailable(
-                    f"the engine exited with code {self.proc.returncode} while starting; see {self.cfg.log_file}"
+                    f"the engine exited with code {self.proc.returncode} while starting; see {self.cfg.log_file}\n"
+                    + self._log_tail()
                 )
             try:
                 if httpx.get(url, timeout=2).status_code == 200:
-                    progress(f"engine: ready after {elapsed:.1f}s")
+                    progress(f"engine: {self.cfg.node_name} ready after {elapsed:.1f}s at {self.cfg.url}")
                     return elapsed
             except httpx.HTTPError:
                 pass
@@ -240,15 +281,22 @@ class EngineProcess:
             time.sleep(0.5)
 
     def stop(self, timeout_s: float = 60) -> None:
-        """SIGTERM for a clean shutdown, SIGKILL if it does not come."""
+        """SIGTERM for a clean shutdown (jobs unlocked), SIGKILL if it does not come."""
         if self.proc.poll() is not None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
         try:
             self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            self.kill()
+
+    def kill(self) -> None:
+        """kill -9: the node dies holding its locks, as in a crash (failover tests)."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
 
 def _port_taken(port: int) -> bool:
@@ -256,31 +304,55 @@ def _port_taken(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_engine(cfg: EngineConfig, distribution: Path) -> EngineProcess:
-    """Start the broker with its embedded gateway (gRPC + REST) in the background."""
-    taken = [p for p in (cfg.grpc_port, cfg.rest_port, cfg.management_port) if _port_taken(p)]
-    if taken:
+def engine_properties(cfg: EngineConfig, jdbc: JdbcTarget) -> dict[str, str]:
+    """Spring properties of one node (see engine/src/main/resources/application.yaml)."""
+    props = {
+        "server.address": "127.0.0.1",
+        "server.port": str(cfg.port),
+        "spring.datasource.url": jdbc.url,
+        "spring.datasource.username": jdbc.username,
+        "doorflow.node-name": cfg.node_name,
+        "doorflow.test-mode": str(cfg.test_mode).lower(),
+        "doorflow.clock-control": str(cfg.clock_control).lower(),
+        "operaton.bpm.job-execution.lock-time-in-millis": str(cfg.job_lock_time_ms),
+    }
+    props.update(cfg.extra_props)
+    return props
+
+
+def start_engine(cfg: EngineConfig, jar: Path) -> EngineProcess:
+    """Start one engine node in the background, bound to loopback, logging to ``cfg.log_file``."""
+    if not cfg.db_url:
+        raise EngineUnavailable("EngineConfig.db_url is empty: the engine needs its PostgreSQL database")
+    if _port_taken(cfg.port):
         raise EngineUnavailable(
-            f"port(s) {', '.join(map(str, taken))} already in use: is another doorflow or Camunda running?"
+            f"port {cfg.port} is already in use on 127.0.0.1: is another doorflow engine running? "
+            "Stop it or choose another port."
         )
+    try:
+        java = find_java_home() / "bin" / "java"
+    except JavaNotFound as exc:
+        raise EngineUnavailable(str(exc)) from exc
+    jdbc = to_jdbc(cfg.db_url)
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
-    app, log4j = write_config(cfg)
     env = dict(os.environ)
-    env.update(
-        {
-            "JAVA_HOME": str(find_java_home()),
-            "JAVA_OPTS": f"-Xms256m -Xmx{cfg.heap} -Dlog4j.configurationFile={log4j}",
-            "SPRING_CONFIG_ADDITIONAL_LOCATION": str(app),
-        }
-    )
-    env.update(cfg.extra_env)
-    out = (cfg.work_dir / "engine.out").open("ab")
-    proc = subprocess.Popen(
-        [str(distribution / "bin" / "broker")],
-        cwd=cfg.work_dir,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    # The password goes through the environment, not the command line (visible in `ps`).
+    env["SPRING_DATASOURCE_PASSWORD"] = jdbc.password
+    args = [
+        str(java),
+        "-Xms256m",
+        f"-Xmx{cfg.heap}",
+        "-XX:+ExitOnOutOfMemoryError",
+        "-Dfile.encoding=UTF-8",
+        "-jar",
+        str(jar),
+        *(f"--{key}={value}" for key, value in engine_properties(cfg, jdbc).items()),
+    ]
+    log = cfg.log_file.open("ab")
+    try:
+        proc = subprocess.Popen(
+            args, cwd=cfg.work_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    finally:
+        log.close()
     return EngineProcess(cfg, proc)

