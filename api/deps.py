@@ -1,4 +1,4 @@
-"""Dependencies: settings, the session factory and the engine client live on ``app.state``."""
+"""Dependencies: settings, the session factory and the engine adapter live on ``app.state``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from doorflow.camunda import CamundaRest
+from doorflow.history import EngineHistory
+from doorflow.operaton import OperatonClient
 from doorflow.settings import Settings
 from models.db import unit_of_work
 
@@ -18,9 +19,14 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_camunda(request: Request) -> CamundaRest:
-    camunda: CamundaRest = request.app.state.camunda
-    return camunda
+def get_engine(request: Request) -> OperatonClient:
+    engine: OperatonClient = request.app.state.engine
+    return engine
+
+
+def get_history(request: Request) -> EngineHistory:
+    history: EngineHistory = request.app.state.history
+    return history
 
 
 def transaction(request: Request) -> Iterator[Session]:
@@ -30,5 +36,6 @@ def transaction(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-CamundaDep = Annotated[CamundaRest, Depends(get_camunda)]
+EngineDep = Annotated[OperatonClient, Depends(get_engine)]
+HistoryDep = Annotated[EngineHistory, Depends(get_history)]
 SessionDep = Annotated[Session, Depends(transaction)]

@@ -19,10 +19,9 @@ from api.routes import (
     orders,
     production,
     reports,
-    tasks,
 )
-from doorflow.camunda import CamundaRest, EngineRejected, EngineUnreachable
-from doorflow.inbox import TaskInbox
+from doorflow.history import EngineHistory
+from doorflow.operaton import EngineRejected, EngineUnreachable, OperatonClient
 from doorflow.settings import Settings, get_settings
 from models.db import make_engine, make_sessionmaker
 from models.errors import Conflict, InvalidInput, NotFound
@@ -38,11 +37,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = make_engine(settings.database_url)
         app.state.settings = settings
         app.state.sessionmaker = make_sessionmaker(db)
-        app.state.camunda = CamundaRest(settings.camunda_rest_url, settings.engine_request_timeout_s)
-        records = settings.engine_records_file
-        app.state.inbox = TaskInbox(records) if records is not None else None
+        app.state.engine = OperatonClient(
+            settings.engine_url, settings.engine_user, settings.engine_password, settings.engine_request_timeout_s
+        )
+        app.state.history = EngineHistory(app.state.engine)
         yield
-        app.state.camunda.close()
+        app.state.engine.close()
         db.dispose()
 
     app = FastAPI(
@@ -53,7 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(orders.router)
     app.include_router(documents.router)
-    app.include_router(tasks.router)
     app.include_router(production.router)
     app.include_router(installation.router)
     app.include_router(aftersales.router)

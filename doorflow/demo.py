@@ -2,8 +2,8 @@
 
 Run ``./dev run`` in one terminal and ``./dev demo`` in another. Each sample order is driven by
 simulated staff (the happy-path answers of ``doorflow/staff_answers``) until it reaches its
-scenario's stage and is left there, so the engine (Operate, or the local task inbox) shows live
-orders waiting at review, legal review, handover, production, installation, acceptance …
+scenario's stage and is left there, so Tasklist and Cockpit show live orders waiting at review,
+legal review, handover, production, installation, acceptance …
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from doorflow.camunda import CamundaRest
-from doorflow.records import RecordLog
+from doorflow.history import EngineHistory
+from doorflow.operaton import OperatonClient
 from doorflow.simulated_systems import factory_responders
 from doorflow.staff import Answer, SimulatedStaff
 
@@ -100,23 +100,23 @@ def order_body(i: int, extra: dict[str, Any]) -> dict[str, Any]:
     return body | extra
 
 
-def active(records: RecordLog, root: int, element_id: str) -> bool:
+def active(history: EngineHistory, root: str, element_id: str) -> bool:
     """Is ``element_id`` active (entered and not yet left) in the instance tree of ``root``?"""
-    for key in records.instance_tree(root):
-        entered = records.visited(key, element_id, "ELEMENT_ACTIVATED")
-        left = records.visited(key, element_id) + records.visited(key, element_id, "ELEMENT_TERMINATED")
+    for pid in history.instance_tree(root):
+        entered = history.visited(pid, element_id, "started")
+        left = history.visited(pid, element_id) + history.visited(pid, element_id, "canceled")
         if entered > left:
             return True
     return False
 
 
 class Demo:
-    def __init__(self, api: httpx.Client, camunda: CamundaRest, records: RecordLog, say: Say) -> None:
-        self.api, self.camunda, self.records, self.say = api, camunda, records, say
+    def __init__(self, api: httpx.Client, engine: OperatonClient, history: EngineHistory, say: Say) -> None:
+        self.api, self.engine, self.history, self.say = api, engine, history, say
 
-    def drive(self, root: int, stage: str, staff: SimulatedStaff, overrides: dict[str, Answer | list[Answer]]) -> str:
+    def drive(self, root: str, stage: str, staff: SimulatedStaff, overrides: dict[str, Answer | list[Answer]]) -> str:
         try:
-            staff.work_until(root, lambda: active(self.records, root, stage), overrides, timeout_s=180, stop_at={stage})
+            staff.work_until(root, lambda: active(self.history, root, stage), overrides, timeout_s=180, stop_at={stage})
             return "reached"
         except TimeoutError as exc:
             return f"stopped early ({exc})"
@@ -129,11 +129,11 @@ class Demo:
             response.raise_for_status()
             order = response.json()
             staff = SimulatedStaff(
-                self.camunda, self.records, responders=factory_responders(self.api, order["id"], pay=scenario.pays)
+                self.engine, self.history, responders=factory_responders(self.api, order["id"], pay=scenario.pays)
             )
             if scenario.stage == "ShipmentDelivered":
                 staff.responders.pop("ShipmentDelivered")  # left in transit: logistics has not reported yet
-            where = self.drive(order["process_instance_key"], scenario.stage, staff, dict(scenario.overrides))
+            where = self.drive(order["process_instance_id"], scenario.stage, staff, dict(scenario.overrides))
             self.say(f"order  {order['order_number']} {order['customer_name']}: {scenario.label} — {where}")
             made.append((order, where))
         return made
@@ -159,14 +159,14 @@ class Demo:
             response = self.api.post("/tickets", json=body)
             response.raise_for_status()
             ticket = response.json()
-            pik = ticket["process_instance_key"]
-            where = self.drive(pik, stage, SimulatedStaff(self.camunda, self.records), {})
+            pid = ticket["process_instance_id"]
+            where = self.drive(pid, stage, SimulatedStaff(self.engine, self.history), {})
             self.say(f"ticket {ticket['ticket_number']}: {fields['problem_description']} — {stage} {where}")
             made.append((ticket, where))
         return made
 
 
-def run(api_url: str, camunda: CamundaRest, records: RecordLog, say: Say) -> int:
+def run(api_url: str, engine: OperatonClient, history: EngineHistory, say: Say) -> int:
     """Fill the running doorflow with live orders, a change request and after-sales tickets."""
     with httpx.Client(base_url=api_url, timeout=30) as api:
         try:
@@ -174,9 +174,9 @@ def run(api_url: str, camunda: CamundaRest, records: RecordLog, say: Say) -> int
         except httpx.HTTPError as exc:
             say(f"the API at {api_url} does not answer ({exc}); start doorflow first with ./dev run")
             return 2
-        demo = Demo(api, camunda, records, say)
+        demo = Demo(api, engine, history, say)
         orders = [order for order, _ in demo.orders(ORDER_SCENARIOS)]
         demo.change_request(orders[6])
         demo.tickets(orders)
-    say(f"done: {len(orders)} orders and {len(TICKETS)} tickets; open tasks: {api_url}/tasks, docs: {api_url}/docs")
+    say(f"done: {len(orders)} orders and {len(TICKETS)} tickets: see them in Tasklist and Cockpit")
     return 0

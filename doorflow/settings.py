@@ -15,11 +15,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The Camunda release the diagrams target and docker-compose runs (camunda/camunda image).
-CAMUNDA_VERSION = "8.9.17"
-# The Camunda distribution the local (no-Docker) engine runs: the newest whose archive
-# Maven Central serves to this project's machines. See README "Engine versions".
-LOCAL_ENGINE_VERSION = "8.6.0"
+# The engine (Operaton) version is pinned once, in engine/pom.xml (property operaton.version).
+ENGINE_POM = ROOT / "engine" / "pom.xml"
+
+
+def engine_version() -> str:
+    """The Operaton version the engine application is built with (read from engine/pom.xml)."""
+    import re
+
+    found = re.search(r"<operaton.version>([^<]+)</operaton.version>", ENGINE_POM.read_text(encoding="utf-8"))
+    if found is None:
+        raise RuntimeError(f"{ENGINE_POM} pins no <operaton.version>")
+    return found.group(1).strip()
 
 
 class StageSetting(BaseModel):
@@ -62,28 +69,33 @@ class Settings(BaseSettings):
     )
     state_dir: Path = Field(default=ROOT / ".doorflow", description="Data, logs and caches outside git.")
 
-    # Engine (Zeebe gateway) addresses
-    zeebe_address: str = Field(default="127.0.0.1:26500", validation_alias="ZEEBE_ADDRESS")
-    camunda_rest_url: str = Field(default="http://127.0.0.1:8080", validation_alias="CAMUNDA_REST_ADDRESS")
-    camunda_management_url: str = "http://127.0.0.1:9600"
-    # OAuth client credentials for a secured cluster; empty means an unprotected local engine.
-    zeebe_client_id: str = Field(default="", validation_alias="ZEEBE_CLIENT_ID")
-    zeebe_client_secret: str = Field(default="", validation_alias="ZEEBE_CLIENT_SECRET")
-    zeebe_authorization_server_url: str = Field(default="", validation_alias="ZEEBE_AUTHORIZATION_SERVER_URL")
-    zeebe_token_audience: str = Field(default="", validation_alias="ZEEBE_TOKEN_AUDIENCE")
-    engine_request_timeout_s: float = 10.0
-    engine_records_file: Path | None = Field(
-        default=None, description="Record log of the local engine; feeds the task inbox when Tasklist is absent."
+    # Engine (Operaton): its root URL (REST under /engine-rest) and the system user doorflow acts as.
+    engine_url: str = Field(default="http://127.0.0.1:8080", validation_alias="ENGINE_URL")
+    engine_user: str = Field(default="doorflow", description="The engine's system user for the API and workers.")
+    engine_password: str = Field(
+        default="doorflow",
+        validation_alias="DOORFLOW_ENGINE_SYSTEM_PASSWORD",
+        description="Password of engine_user; the default is for local runs only.",
     )
+    engine_request_timeout_s: float = 10.0
+    engine_port: int = Field(default=8080, description="Port of the local engine (./dev run), on 127.0.0.1.")
 
     # API
     api_port: int = 8000
 
-    # Workers
-    worker_name: str = "doorflow-worker"
-    job_timeout_ms: int = 30_000
+    # Workers (external tasks) and the message outbox
+    task_lock_ms: int = Field(default=30_000, description="How long a fetched task is locked; extended while it runs.")
+    worker_max_tasks: int = Field(default=50, ge=1, description="Most tasks fetched in one long poll.")
+    worker_concurrency: int = Field(default=8, ge=1, description="Handlers run at once per worker process.")
+    worker_long_poll_ms: int = Field(default=20_000, description="How long one fetch waits for tasks to appear.")
     retry_backoff_base_ms: int = Field(default=2_000, description="First retry back-off; doubles per failed try.")
     retry_backoff_max_ms: int = 300_000
+    message_dispatch_interval_s: float = Field(
+        default=5.0, description="Longest pause of the message dispatcher between two looks at the outbox."
+    )
+    message_retry_max_s: float = Field(
+        default=10.0, description="Longest pause before a message that nobody waited for is offered again."
+    )
 
     # Business configuration ([X] values of the policies)
     order_max_door_width_mm: int = Field(default=3_000, description="Widest door opening the factory builds.")
@@ -145,14 +157,14 @@ class Settings(BaseSettings):
     aftersales_feedback_ttl_s: int = Field(
         default=3_600,
         ge=0,
-        description="How long the engine buffers a customer's feedback message until the ticket's process is ready.",
+        description="Seconds the outbox offers a customer's feedback wake-up until the ticket's process waits for it.",
     )
 
     # Order lifecycle (door-order.bpmn)
     order_message_ttl_s: int = Field(
         default=86_400,
-        description="How long the engine keeps a DepositReceived/ShipmentDelivered message that arrives a little "
-        "before the order instance waits for it.",
+        description="Seconds the outbox offers a ShipmentDelivered or ChangeRequested wake-up that arrives before "
+        "the order's process waits for it.",
     )
     order_min_lead_time_days: int = Field(
         default=30, description="Shortest lead time (days from review to delivery) the order review accepts."
@@ -205,12 +217,12 @@ class Settings(BaseSettings):
         description="Local time of day (HH:MM) the settlement notice is sent.",
     )
     collection_payment_message_ttl_s: int = Field(
-        default=3_600, ge=0, description="How long the engine buffers a PaymentReceived message nobody waits for yet."
+        default=3_600, ge=0, description="Seconds the outbox offers a PaymentReceived wake-up nobody waits for yet."
     )
     collection_deposit_message_ttl_s: int = Field(
         default=90 * 86_400,
         ge=0,
-        description="How long DepositReceived is buffered for an order process that does not wait for it yet.",
+        description="Seconds the outbox offers DepositReceived to an order process that does not wait for it yet.",
     )
     collection_ageing_bucket_days: list[int] = Field(
         default=[30, 60, 90], description="Upper bounds (days overdue) of the ageing buckets in the collection report."

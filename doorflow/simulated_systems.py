@@ -45,12 +45,13 @@ def factory_responders(
 ) -> dict[str, Responder]:
     """Warehouse, logistics and bank for one order; ``pay`` names the installment kinds the customer pays."""
 
-    def goods_received(sub: dict[str, Any]) -> None:
-        number = sub["correlationKey"]
-        orders = _ok(api.get(f"/orders/{order_id}/purchase-orders"))
-        [po] = [p for p in orders if p["number"] == number]
-        body = {"quantity": str(po["quantity"]), "received_by": "仓库 李师傅", "delivery_note": f"DN-{number}"}
-        _ok(api.post(f"/purchase-orders/{number}/receipt", json=body))
+    def goods_received(_: dict[str, Any]) -> None:
+        # The warehouse receives every purchase order of this order that is still on its way.
+        for po in _ok(api.get(f"/orders/{order_id}/purchase-orders")):
+            if po["status"] == "ordered":
+                number = po["number"]
+                body = {"quantity": str(po["quantity"]), "received_by": "仓库 李师傅", "delivery_note": f"DN-{number}"}
+                _ok(api.post(f"/purchase-orders/{number}/receipt", json=body))
 
     def shipment_delivered(_: dict[str, Any]) -> None:
         body = {
@@ -60,11 +61,17 @@ def factory_responders(
         }
         _ok(api.post(f"/orders/{order_id}/shipment/delivered", json=body))
 
-    def payment_due(sub: dict[str, Any]) -> None:
-        installment_id = int(str(sub["correlationKey"]).removeprefix("INST-"))
+    def payment_due(sub: dict[str, Any]) -> bool | None:
+        # The waiting installment is named by its local correlation key, INST-<installment id>; the
+        # round's subscription opens a moment before its first task has loaded that key.
+        key = sub["variables"].get("installmentKey")
+        if not key:
+            return False
+        installment_id = int(str(key).removeprefix("INST-"))
         inst = _ok(api.get(f"/installments/{installment_id}"))
         if inst["kind"] in pay:
             pay_installments(api, order_id, {inst["kind"]})
+        return True
 
     return {
         "GoodsReceived": goods_received,

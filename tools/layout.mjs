@@ -1,13 +1,13 @@
 // Lay out BPMN diagrams: `node tools/layout.mjs bpmn/x.bpmn …` rewrites each file with a fresh
-// diagram (bpmndi) from bpmn-auto-layout. The process part (zeebe extensions included) is kept;
+// diagram (bpmndi) from bpmn-auto-layout. The process part is kept byte for byte;
 // each flow node's incoming/outgoing references are derived from the sequence flows first, since
 // the layouter follows them. Authors write or edit the process; this keeps everything laid out.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BpmnModdle } from 'bpmn-moddle';
 import { layoutProcess } from 'bpmn-auto-layout';
 
-const zeebe = JSON.parse(readFileSync(new URL('../node_modules/zeebe-bpmn-moddle/resources/zeebe.json', import.meta.url)));
-const moddle = new BpmnModdle({ zeebe });
+const camunda = JSON.parse(readFileSync(new URL('../node_modules/camunda-bpmn-moddle/resources/camunda.json', import.meta.url)));
+const moddle = new BpmnModdle({ camunda });
 
 function linkFlows(container) {
   const elements = container.flowElements || [];
@@ -60,9 +60,12 @@ for (const file of process.argv.slice(2)) {
     if (root.$type === 'bpmn:Process') linkFlows(root);
   }
   const { xml: linked } = await moddle.toXML(definitions, { format: true });
-  let laidOut = await drillDownPlanes(await layoutProcess(linked));
-  const rootAttrs = xml.match(/<bpmn:definitions[^>]*>/)[0];
-  laidOut = laidOut.replace(/<bpmn:definitions[^>]*>/, rootAttrs);
-  writeFileSync(file, laidOut.endsWith('\n') ? laidOut : laidOut + '\n');
+  const laidOut = await drillDownPlanes(await layoutProcess(linked));
+  // Only the diagram comes from the layouter: the process XML stays exactly as written, so no
+  // extension attribute the moddle does not know (e.g. camunda:calledElementBinding) can be lost.
+  const diagrams = laidOut.match(/^[ \t]*<bpmndi:BPMNDiagram[\s\S]*?<\/bpmndi:BPMNDiagram>\n?/gm) || [];
+  const processPart = xml.replace(/^[ \t]*<bpmndi:BPMNDiagram[\s\S]*?<\/bpmndi:BPMNDiagram>\n?/gm, '');
+  const result = processPart.replace(/<\/bpmn:definitions>\s*$/, `${diagrams.join('')}</bpmn:definitions>\n`);
+  writeFileSync(file, result);
   console.log(`laid out ${file}`);
 }

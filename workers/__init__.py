@@ -1,1 +1,1 @@
-"""Zeebe job workers: one module per BPMN task type, each a thin edge over a service in ``models``."""
+"""External-task workers: one module per BPMN topic, each a thin edge over a service in ``models``."""

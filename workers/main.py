@@ -1,4 +1,8 @@
-"""Start every registered worker against the configured Zeebe gateway: ``python -m workers.main``."""
+"""Start every registered worker against the configured engine: ``python -m workers.main``.
+
+One process runs the external-task client for every topic of the registry and the message
+dispatcher, which delivers the wake-ups that the API and the workers stored in the outbox.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,16 @@ import importlib
 import logging
 import signal
 from types import ModuleType
-from typing import Any
 
-import grpc
-from pyzeebe import Job, ZeebeTaskRouter, ZeebeWorker, create_insecure_channel, create_oauth2_client_credentials_channel
 from sqlalchemy.orm import Session, sessionmaker
 
+from doorflow import messages
+from doorflow.operaton import OperatonClient
 from doorflow.settings import Settings, get_settings
 from models.db import make_engine, make_sessionmaker
+from workers.external import ClientConfig, Execute, ExternalTaskClient, LockedTask
 from workers.registry import TASKS, TaskType
-from workers.runtime import JobIdentity, make_exception_handler, run_once
+from workers.runtime import Outcome, TaskIdentity, outcome_of_failure, run_once
 
 log = logging.getLogger("doorflow.workers")
 
@@ -25,65 +29,67 @@ def task_module(task_type: TaskType) -> ModuleType:
     return importlib.import_module(f"workers.tasks.{TASKS[task_type].module}")
 
 
-def build_router(factory: sessionmaker[Session], settings: Settings) -> ZeebeTaskRouter:
-    """Register one pyzeebe task per task type; each is a thin edge over its module's handler."""
-    router = ZeebeTaskRouter()
-    for task_type, spec in TASKS.items():
-        module = task_module(task_type)
-        on_error = make_exception_handler(spec.retries, settings.retry_backoff_base_ms, settings.retry_backoff_max_ms)
-        router.task(
-            task_type=task_type.value,
-            exception_handler=on_error,
-            variables_to_fetch=list(spec.inputs),
-            timeout_ms=settings.job_timeout_ms,
-        )(_edge(factory, settings, task_type, module))
-    return router
+def make_executor(factory: sessionmaker[Session], settings: Settings) -> Execute:
+    """The edge of every topic: parse nothing itself, run the module's handler once, map the outcome."""
+    modules = {t.value: (t, task_module(t)) for t in TASKS}
 
+    def execute(task: LockedTask) -> Outcome:
+        task_type, module = modules[task.topic]
+        spec = TASKS[task_type]
+        try:
+            identity = TaskIdentity(task.id, task.process_instance_id, task.element_id, task.business_key)
+            result = run_once(
+                factory,
+                settings,
+                task_type,
+                identity,
+                task.variables,
+                module.handle,
+                business_key=module.business_key(task.variables),
+            )
+            return Outcome("complete", result)
+        except Exception as exc:
+            outcome = outcome_of_failure(exc, task.retries, spec.retries, settings)
+            if outcome.kind == "bpmn_error":
+                log.info("task %s (%s): business error %s", task.id, task.topic, outcome.error_code)
+            elif outcome.retries == 0:
+                log.warning("task %s (%s): incident: %s", task.id, task.topic, outcome.message)
+            else:
+                log.exception("task %s (%s) failed; %s retries left", task.id, task.topic, outcome.retries)
+            return outcome
 
-def _edge(factory: sessionmaker[Session], settings: Settings, task_type: TaskType, module: ModuleType) -> Any:
-    def run(job: Job, **_fetched: Any) -> dict[str, Any]:
-        # pyzeebe also passes the fetched variables as keywords; job.variables has them all.
-        variables = dict(job.variables)
-        identity = JobIdentity(job.key, job.process_instance_key, job.element_id)
-        result: dict[str, Any] = run_once(
-            factory,
-            settings,
-            task_type,
-            identity,
-            variables,
-            module.handle,
-            business_key=module.business_key(variables),
-        )
-        return result
-
-    run.__annotations__ = {"job": Job, "_fetched": Any, "return": dict}
-    run.__name__ = f"task_{task_type.name.lower()}"
-    return run
-
-
-def make_channel(settings: Settings) -> grpc.aio.Channel:
-    if settings.zeebe_client_id:
-        return create_oauth2_client_credentials_channel(
-            grpc_address=settings.zeebe_address,
-            client_id=settings.zeebe_client_id,
-            client_secret=settings.zeebe_client_secret,
-            authorization_server=settings.zeebe_authorization_server_url,
-            audience=settings.zeebe_token_audience or None,
-        )
-    return create_insecure_channel(grpc_address=settings.zeebe_address)
+    return execute
 
 
 async def serve(settings: Settings) -> None:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set")
     factory = make_sessionmaker(make_engine(settings.database_url))
-    worker = ZeebeWorker(make_channel(settings), name=settings.worker_name, max_connection_retries=-1)
-    worker.include_router(build_router(factory, settings))
+    cfg = ClientConfig(
+        base_url=settings.engine_url,
+        username=settings.engine_user,
+        password=settings.engine_password,
+        topics=[t.value for t in TASKS],
+        max_tasks=settings.worker_max_tasks,
+        concurrency=settings.worker_concurrency,
+        lock_ms=settings.task_lock_ms,
+        long_poll_ms=settings.worker_long_poll_ms,
+    )
+    client = ExternalTaskClient(cfg, make_executor(factory, settings))
+    engine = OperatonClient(settings.engine_url, settings.engine_user, settings.engine_password)
+    dispatcher = messages.Dispatcher(factory, engine, settings.message_retry_max_s)
     loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def stop() -> None:
+        client.stop()
+        stopping.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.stop()))
-    log.info("workers: serving %s", ", ".join(t.value for t in TASKS))
-    await worker.work()
+        loop.add_signal_handler(sig, stop)
+    log.info("workers %s: serving %d topics", cfg.worker_id, len(cfg.topics))
+    await asyncio.gather(client.serve(), dispatcher.serve(stopping, settings.message_dispatch_interval_s))
+    engine.close()
 
 
 def main() -> None:

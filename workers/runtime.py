@@ -1,8 +1,11 @@
-"""What every worker shares: idempotent execution, error mapping and retry back-off.
+"""What every worker shares: idempotent execution, outcome mapping and retry back-off.
 
-Business outcomes become BPMN errors (``BusinessError``); bad data becomes an incident at once
-(retrying cannot fix it); anything else is retried with exponential back-off and becomes an
-incident in Operate when the retries run out. A handler never takes the worker down.
+External tasks are delivered at least once. A handler's effect and the record of its task commit in
+one transaction (``processed_tasks``, primary key the task id), so a repeat changes nothing and
+gets back the first result. Business outcomes become BPMN errors (:class:`BusinessError`); bad data
+becomes an incident at once (retrying cannot fix it); anything else is retried with exponential
+back-off and becomes an incident in Cockpit when the retries run out. This module knows nothing of
+the engine's REST API: :mod:`workers.external` does.
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pyzeebe import Job, JobController
-from pyzeebe.errors import BusinessError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,14 +28,25 @@ log = logging.getLogger("doorflow.workers")
 
 
 @dataclass(frozen=True)
+class TaskIdentity:
+    """Which external task this is: its id is stable across re-deliveries of the same task."""
+
+    id: str
+    process_instance_id: str = ""
+    element_id: str = ""
+    business_key: str | None = None
+
+
+@dataclass(frozen=True)
 class TaskContext:
-    """What a handler gets besides the variables: its one transaction, the settings and the job's identity."""
+    """What a handler gets besides the variables: its one transaction, the settings and the task's identity."""
 
     session: Session
     settings: Settings
-    job_key: int
-    process_instance_key: int
+    task_id: str
+    process_instance_id: str
     element_id: str
+    business_key: str | None
     actor: str  # who the audit trail names, e.g. "worker:doorflow.order.register"
 
 
@@ -42,51 +54,53 @@ Handler = Callable[[TaskContext, dict[str, Any]], dict[str, Any]]
 
 
 class BadJobData(Exception):
-    """The job's variables cannot be processed; retrying will not help."""
+    """The task's variables cannot be processed; retrying will not help (an incident at once)."""
+
+
+class BusinessError(Exception):
+    """A business outcome the diagram catches with an error boundary event (``errorCode``)."""
+
+    def __init__(self, error_code: str, message: str = "", variables: dict[str, Any] | None = None) -> None:
+        super().__init__(message or error_code)
+        self.error_code = error_code
+        self.variables = dict(variables or {})
 
 
 def run_once(
     factory: sessionmaker[Session],
     settings: Settings,
     task_type: TaskType,
-    job: JobIdentity,
+    task: TaskIdentity,
     variables: dict[str, Any],
     handler: Handler,
     business_key: str | None = None,
 ) -> dict[str, Any]:
-    """Run ``handler`` in one transaction with the job-key record; a repeat returns the first result."""
-    job_key = job.key
+    """Run ``handler`` in one transaction with the task record; a repeat returns the first result."""
     try:
         with unit_of_work(factory) as session:
-            earlier = jobs.previous_result(session, job_key)
+            earlier = jobs.previous_result(session, task.id)
             if earlier is not None:
-                log.info("job %s (%s) was already done; returning its result", job_key, task_type)
+                log.info("task %s (%s) was already done; returning its result", task.id, task_type)
                 return earlier
             ctx = TaskContext(
                 session=session,
                 settings=settings,
-                job_key=job_key,
-                process_instance_key=job.process_instance_key,
-                element_id=job.element_id,
+                task_id=task.id,
+                process_instance_id=task.process_instance_id,
+                element_id=task.element_id,
+                business_key=task.business_key,
                 actor=f"worker:{task_type.value}",
             )
             result = handler(ctx, variables)
-            jobs.remember(session, job_key, task_type, business_key, result)
+            jobs.remember(session, task.id, task_type, business_key, result)
             return result
     except IntegrityError:
-        # A concurrent delivery of the same job committed first: its effect stands, ours is rolled back.
+        # A concurrent delivery of the same task committed first: its effect stands, ours is rolled back.
         with unit_of_work(factory) as session:
-            earlier = jobs.previous_result(session, job_key)
+            earlier = jobs.previous_result(session, task.id)
         if earlier is None:
             raise
         return earlier
-
-
-@dataclass(frozen=True)
-class JobIdentity:
-    key: int
-    process_instance_key: int = 0
-    element_id: str = ""
 
 
 def backoff_ms(retries_before: int, total_retries: int, base_ms: int, max_ms: int) -> int:
@@ -95,28 +109,29 @@ def backoff_ms(retries_before: int, total_retries: int, base_ms: int, max_ms: in
     return int(min(base_ms * (2**attempt), max_ms))
 
 
-def make_exception_handler(
-    total_retries: int, base_ms: int, max_ms: int
-) -> Callable[[Exception, Job, JobController], Any]:
-    async def handle(exc: Exception, job: Job, controller: JobController) -> None:
-        if isinstance(exc, BusinessError):
-            log.info("job %s: business error %s", job.key, exc.error_code)
-            await controller.set_error_status(str(exc), error_code=exc.error_code)
-        elif isinstance(exc, BadJobData | InvalidInput):
-            log.warning("job %s: bad data, raising an incident: %s", job.key, exc)
-            # JobController.set_failure_status always retries (retries - 1); bad data must not be
-            # retried, so fail with no retries left: an incident in Operate right away.
-            await controller._zeebe_adapter.fail_job(  # noqa: SLF001
-                job_key=job.key, retries=0, message=f"bad job data: {exc}", retry_back_off_ms=0, variables={}
-            )
-        else:
-            # NotFound is retried too: the API commits its row just after telling the engine (DB first,
-            # engine last), so a fast worker can see the job a moment before the row is visible.
-            delay = backoff_ms(job.retries, total_retries, base_ms, max_ms)
-            log.exception("job %s failed (retries left %s, next in %s ms)", job.key, job.retries - 1, delay)
-            await controller.set_failure_status(f"{type(exc).__name__}: {exc}", retry_back_off_ms=delay)
+@dataclass(frozen=True)
+class Outcome:
+    """What to tell the engine about one task: complete, a BPMN error, or a failure with retries left."""
 
-    return handle
+    kind: str  # "complete" | "bpmn_error" | "failure"
+    variables: dict[str, Any]
+    error_code: str = ""
+    message: str = ""
+    retries: int = 0
+    retry_timeout_ms: int = 0
+
+
+def outcome_of_failure(exc: Exception, retries_left: int | None, total_retries: int, settings: Settings) -> Outcome:
+    """Map a handler's exception to what the engine is told (business error, incident now, or retry later)."""
+    if isinstance(exc, BusinessError):
+        return Outcome("bpmn_error", exc.variables, error_code=exc.error_code, message=str(exc))
+    if isinstance(exc, BadJobData | InvalidInput):
+        return Outcome("failure", {}, message=f"bad task data: {exc}", retries=0)
+    before = total_retries if retries_left is None else retries_left
+    delay = backoff_ms(before, total_retries, settings.retry_backoff_base_ms, settings.retry_backoff_max_ms)
+    return Outcome(
+        "failure", {}, message=f"{type(exc).__name__}: {exc}", retries=max(before - 1, 0), retry_timeout_ms=delay
+    )
 
 
 def require_int(variables: dict[str, Any], name: str) -> int:

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
-from api.deps import CamundaDep, SessionDep, SettingsDep
+from api.deps import EngineDep, SessionDep, SettingsDep
+from models import outbox
 from models.aftersales import service
 from models.aftersales.schemas import AfterSalesReport, FeedbackIn, TicketIn, TicketOut
 from models.aftersales.tables import ServiceTicket, TicketStatus
@@ -32,11 +33,11 @@ def _out(session: Session, ticket: ServiceTicket) -> TicketOut:
         503: {"description": "The engine is unreachable; nothing is stored, retry later."},
     },
 )
-def open_ticket(body: TicketIn, session: SessionDep, camunda: CamundaDep) -> TicketOut:
+def open_ticket(body: TicketIn, session: SessionDep, engine: EngineDep) -> TicketOut:
     ticket = service.open_ticket(
         session,
         body,
-        lambda variables: camunda.create_process_instance(service.PROCESS_ID, variables),
+        lambda variables: engine.start_process(service.PROCESS_ID, str(variables["ticketNumber"]), variables),
         actor="api",
     )
     return _out(session, ticket)
@@ -78,22 +79,20 @@ def list_tickets(
     responses={
         404: {"description": "No such ticket."},
         409: {"description": "The ticket is not waiting for the customer's confirmation."},
-        503: {"description": "The engine is unreachable; nothing is stored, retry later."},
     },
 )
-def customer_feedback(
-    number: str, body: FeedbackIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep
-) -> TicketOut:
+def customer_feedback(number: str, body: FeedbackIn, session: SessionDep, settings: SettingsDep) -> TicketOut:
     ticket = service.submit_feedback(
         session,
         number,
         body,
-        lambda key, variables, message_id: camunda.publish_message(
+        lambda key, variables, message_id: outbox.enqueue(
+            session,
             service.FEEDBACK_MESSAGE,
-            key,
-            variables,
-            ttl_ms=settings.aftersales_feedback_ttl_s * 1000,
-            message_id=message_id,
+            message_id,
+            settings.aftersales_feedback_ttl_s,
+            business_key=key,
+            variables=variables,
         ),
         actor="api",
     )

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from api.deps import CamundaDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
+from models import outbox
 from models.changes import service
 from models.changes.schemas import ChangeRequestIn, ChangeRequestOut
 from models.orders.service import OrderLimits
@@ -22,18 +23,24 @@ router = APIRouter(tags=["change requests"])
         404: {"description": "No such order."},
         409: {"description": "The order is accepted, completed or rejected; nothing is stored."},
         422: {"description": "Invalid request; the detail names each bad field. Nothing is stored."},
-        503: {"description": "The engine is unreachable; nothing is stored, retry later."},
     },
 )
 def request_change(
-    order_id: int, body: ChangeRequestIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep
+    order_id: int, body: ChangeRequestIn, session: SessionDep, settings: SettingsDep
 ) -> ChangeRequestOut:
-    """Store the request, then publish `ChangeRequested` (correlation key: the order number) so the
-    order's process starts its change subprocess; if publishing fails nothing is kept."""
+    """Store the request and its wake-up `ChangeRequested` (business key: the order number) in one
+    transaction; the outbox delivers it to the order's process, which starts its change subprocess."""
     limits = OrderLimits.from_settings(settings)
 
     def publish(order_number: str, variables: dict[str, Any], message_id: str) -> None:
-        camunda.publish_message(service.MESSAGE_NAME, order_number, variables, message_id=message_id)
+        outbox.enqueue(
+            session,
+            service.MESSAGE_NAME,
+            message_id,
+            settings.order_message_ttl_s,
+            business_key=order_number,
+            variables=variables,
+        )
 
     change = service.request_change(session, order_id, body, publish, limits=limits, actor="api")
     return ChangeRequestOut.model_validate(change)

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CamundaDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
+from models import outbox
 from models.collection import service
 from models.collection.schemas import CollectionReport, CustomerCollectionOut, InstallmentOut, PaymentIn, PaymentResult
 from models.collection.tables import Installment, Payment
@@ -48,14 +49,12 @@ def get_installment(installment_id: int, session: SessionDep) -> InstallmentOut:
         404: {"description": "No such installment."},
         409: {"description": "The installment is already paid, or the reference was used for another payment."},
         422: {"description": "Zero, negative or over-paying amount (the detail names the field). Nothing stored."},
-        503: {"description": "The engine is unreachable; nothing is stored, retry later."},
     },
 )
 def report_payment(
     installment_id: int,
     body: PaymentIn,
     session: SessionDep,
-    camunda: CamundaDep,
     settings: SettingsDep,
     response: Response,
 ) -> PaymentResult:
@@ -63,20 +62,23 @@ def report_payment(
 
     def publish(inst: Installment, payment: Payment, deposit_settled: bool) -> None:
         variables = {"paymentId": payment.id, "installmentId": inst.id}
-        camunda.publish_message_once(
+        outbox.enqueue(
+            session,
             "PaymentReceived",
-            inst.correlation_key,
-            message_id=f"payment-{payment.id}",
+            f"payment-{payment.id}",
+            settings.collection_payment_message_ttl_s,
+            business_key=inst.order_number,  # the order's tree; the local key picks the installment's round
+            local_keys={"installmentKey": inst.correlation_key},
             variables=variables,
-            ttl_ms=settings.collection_payment_message_ttl_s * 1000,
         )
         if deposit_settled:
-            camunda.publish_message_once(
-                "DepositReceived",
-                inst.order_number,
-                message_id=f"deposit-{inst.order_number}",
+            outbox.enqueue(
+                session,
+                service.DEPOSIT_MESSAGE,
+                f"deposit-{inst.order_number}",
+                settings.collection_deposit_message_ttl_s,
+                business_key=inst.order_number,
                 variables={"depositPaidAmount": str(inst.paid_amount)},
-                ttl_ms=settings.collection_deposit_message_ttl_s * 1000,
             )
 
     result = service.record_payment(session, installment_id, body, publish, actor="api")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CamundaDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
+from models import outbox
 from models.installation import service
 from models.installation.schemas import InstallationOut, ReplacementArrivedIn, ReplacementOut
 
@@ -17,21 +18,21 @@ router = APIRouter(tags=["installation"])
     responses={
         404: {"description": "No such order."},
         409: {"description": "The order's installation is not waiting for replacement goods."},
-        503: {"description": "The engine is unreachable; nothing is stored, retry later."},
     },
 )
 def replacement_arrived(
-    order_id: int, body: ReplacementArrivedIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep
+    order_id: int, body: ReplacementArrivedIn, session: SessionDep, settings: SettingsDep
 ) -> ReplacementOut:
     replacement = service.replacement_arrived(
         session,
         order_id,
         body.note,
-        lambda order_number, replacement_id: camunda.publish_message(
+        lambda order_number, replacement_id: outbox.enqueue(
+            session,
             service.REPLACEMENT_ARRIVED,
-            order_number,
-            ttl_ms=settings.replacement_message_ttl_s * 1000,
-            message_id=f"replacement-{replacement_id}",
+            f"replacement-{replacement_id}",
+            settings.replacement_message_ttl_s,
+            business_key=order_number,
         ),
         actor="api",
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CamundaDep, SessionDep, SettingsDep
-from doorflow.progress import current_steps_from_file
+from api.deps import HistoryDep, SessionDep, SettingsDep
+from models import outbox
 from models.fulfilment import service as fulfilment
 from models.orders import service
 from models.orders.schemas import CurrentStep, ShipmentDeliveredIn, TimelineFact, TimelineOut
@@ -18,14 +18,14 @@ router = APIRouter(prefix="/orders", tags=["orders"])
     summary="What happened to an order and where it stands now",
     responses={404: {"description": "No such order."}},
 )
-def get_timeline(order_id: int, session: SessionDep, settings: SettingsDep) -> TimelineOut:
+def get_timeline(order_id: int, session: SessionDep, history: HistoryDep) -> TimelineOut:
     order = service.get_order(session, order_id)
     facts = [TimelineFact.model_validate(e, from_attributes=True) for e in service.stored_timeline(session, order_id)]
     steps = None
-    if settings.engine_records_file is not None and order.process_instance_key is not None:
+    if order.process_instance_id is not None:
         steps = [
             CurrentStep.model_validate(s, from_attributes=True)
-            for s in current_steps_from_file(settings.engine_records_file, order.process_instance_key)
+            for s in history.current_steps(order.process_instance_id)
         ]
     return TimelineOut(
         order_id=order.id, order_number=order.order_number, status=order.status, facts=facts, current_steps=steps
@@ -42,17 +42,19 @@ def get_timeline(order_id: int, session: SessionDep, settings: SettingsDep) -> T
     },
 )
 def shipment_delivered(
-    order_id: int, body: ShipmentDeliveredIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep
+    order_id: int, body: ShipmentDeliveredIn, session: SessionDep, settings: SettingsDep
 ) -> dict[str, str]:
     shipment = fulfilment.report_delivery(
         session,
         order_id,
         body,
-        lambda order: camunda.publish_message(
+        lambda order: outbox.enqueue(
+            session,
             fulfilment.SHIPMENT_DELIVERED,
-            order.order_number,
-            {"deliveredOn": body.delivered_on.isoformat()},
-            ttl_ms=settings.order_message_ttl_s * 1000,
+            f"delivered-{order.order_number}",
+            settings.order_message_ttl_s,
+            business_key=order.order_number,
+            variables={"deliveredOn": body.delivered_on.isoformat()},
         ),
         actor="api",
     )

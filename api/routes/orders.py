@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CamundaDep, SessionDep, SettingsDep
+from api.deps import EngineDep, SessionDep, SettingsDep
 from models.orders import service
 from models.orders.schemas import OrderIn, OrderOut
 
@@ -22,13 +22,13 @@ router = APIRouter(prefix="/orders", tags=["orders"])
         503: {"description": "The engine is unreachable; the order is not stored, retry later."},
     },
 )
-def create_order(body: OrderIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep) -> OrderOut:
+def create_order(body: OrderIn, session: SessionDep, engine: EngineDep, settings: SettingsDep) -> OrderOut:
     """Validate, store and start the order's process in one unit: if the start fails nothing is kept."""
     limits = service.OrderLimits.from_settings(settings)
     order = service.create_order(
         session,
         body,
-        lambda variables: camunda.create_process_instance(service.PROCESS_ID, variables),
+        lambda variables: engine.start_process(service.PROCESS_ID, str(variables["orderNumber"]), variables),
         limits=limits,
         actor="api",
     )

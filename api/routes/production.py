@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import CamundaDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
+from models import outbox
 from models.production import service
 from models.production.schemas import ProductionOut, PurchaseOrderOut, ReceiptIn, ReceiptOut
 from models.production.tables import PurchaseOrder
@@ -42,21 +43,19 @@ def list_purchase_orders(order_id: int, session: SessionDep) -> list[PurchaseOrd
         404: {"description": "No such purchase order."},
         409: {"description": "The purchase order is not waiting for goods (already received, accepted or returned)."},
         422: {"description": "Invalid receipt; the detail names the field."},
-        503: {"description": "The engine is unreachable; nothing is stored, retry later."},
     },
 )
-def receive_goods(
-    number: str, body: ReceiptIn, session: SessionDep, camunda: CamundaDep, settings: SettingsDep
-) -> ReceiptOut:
+def receive_goods(number: str, body: ReceiptIn, session: SessionDep, settings: SettingsDep) -> ReceiptOut:
     receipt = service.receive_goods(
         session,
         number,
         body,
-        lambda po_number, receipt_id: camunda.publish_message(
+        lambda po_number, receipt_id: outbox.enqueue(
+            session,
             service.GOODS_RECEIVED,
-            po_number,
-            ttl_ms=settings.goods_received_message_ttl_s * 1000,
-            message_id=f"receipt-{receipt_id}",
+            f"receipt-{receipt_id}",
+            settings.goods_received_message_ttl_s,
+            local_keys={"purchaseOrderNumber": po_number},
         ),
         actor="api",
     )

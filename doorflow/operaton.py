@@ -1,0 +1,192 @@
+"""The one adapter to Operaton's REST API (``/engine-rest``) for the API, the stack, the demo and tests.
+
+Only this module and the worker runtime know the engine's REST API. Variables cross it typed
+explicitly (``Long`` ids, ``Date`` with an offset, decimals as strings); lists and dicts are refused,
+because business data lives in PostgreSQL and a serialized variable is unreadable to everyone else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+# Operaton's date format for Date variables: milliseconds and a numeric offset without a colon.
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+class EngineUnreachable(RuntimeError):
+    """The engine did not answer (down, starting, or overloaded): try again later."""
+
+
+class EngineRejected(RuntimeError):
+    """The engine answered and refused the request."""
+
+    def __init__(self, status: int, detail: str, kind: str = "") -> None:
+        super().__init__(f"engine refused the request ({status}{', ' + kind if kind else ''}): {detail}")
+        self.status = status
+        self.detail = detail
+        self.kind = kind
+
+
+def format_date(value: datetime) -> str:
+    """An aware datetime as Operaton's Date string, e.g. ``2026-12-01T21:44:00.000+0800``."""
+    if value.tzinfo is None:
+        raise ValueError(f"a Date variable needs a time zone: {value!r}")
+    return value.strftime(DATE_FORMAT)[:-3] + value.strftime("%z")
+
+
+def parse_date(text: str) -> datetime:
+    """Operaton's Date string (``…+0000``) as an aware datetime."""
+    return datetime.fromisoformat(text)
+
+
+def typed(value: Any) -> dict[str, Any]:
+    """One variable in the REST form ``{"value": …, "type": …}``."""
+    if value is None:
+        return {"value": None, "type": "Null"}
+    if isinstance(value, bool):
+        return {"value": value, "type": "Boolean"}
+    if isinstance(value, int):
+        return {"value": value, "type": "Long"}
+    if isinstance(value, float):
+        return {"value": value, "type": "Double"}
+    if isinstance(value, str):
+        return {"value": value, "type": "String"}
+    if isinstance(value, Decimal):
+        return {"value": str(value), "type": "String"}
+    if isinstance(value, datetime):
+        return {"value": format_date(value), "type": "Date"}
+    if isinstance(value, date):
+        return {"value": value.isoformat(), "type": "String"}
+    raise TypeError(
+        f"{type(value).__name__} cannot be a process variable: carry keys, decisions and dates; "
+        "business data belongs in PostgreSQL"
+    )
+
+
+def encode(variables: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    return {name: typed(value) for name, value in (variables or {}).items()}
+
+
+def decode_value(raw: Mapping[str, Any]) -> Any:
+    """A REST variable as a plain Python value: Date as an ISO string with ``+00:00`` style offset."""
+    kind = raw.get("type")
+    value = raw.get("value")
+    if value is None:
+        return None
+    if kind == "Date" and isinstance(value, str):
+        return parse_date(value).isoformat(timespec="milliseconds")
+    if kind == "Json" and isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def decode(variables: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    return {name: decode_value(raw) for name, raw in (variables or {}).items()}
+
+
+class OperatonClient:
+    """Synchronous REST client; one per process, safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str = "",
+        password: str = "",
+        timeout_s: float = 10.0,
+    ) -> None:
+        """``base_url`` is the engine's root (``http://127.0.0.1:8080``); REST lives under ``/engine-rest``."""
+        self.base_url = base_url.rstrip("/")
+        auth = httpx.BasicAuth(username, password) if username else None
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, auth=auth)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One REST call; ``path`` is relative to ``/engine-rest`` unless it starts with ``/doorflow``."""
+        url = path if path.startswith("/doorflow") else "/engine-rest" + path
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            raise EngineUnreachable(f"the engine at {self.base_url} is unreachable: {exc}") from exc
+        if response.status_code in (502, 503, 504):
+            raise EngineUnreachable(f"the engine is unavailable ({response.status_code}): {response.text[:300]}")
+        if response.status_code >= 400:
+            kind, detail = "", response.text
+            try:
+                body = response.json()
+                kind, detail = str(body.get("type") or ""), str(body.get("message") or response.text)
+            except ValueError:
+                pass
+            raise EngineRejected(response.status_code, detail[:1000], kind)
+        return response.json() if response.content else None
+
+    # --- deployment -------------------------------------------------------------------------
+    def deploy(self, paths: Iterable[Path], name: str = "doorflow") -> dict[str, Any]:
+        """Deploy BPMN, DMN and forms in one deployment; unchanged resources are not redeployed."""
+        files = [(p.name, (p.name, p.read_bytes(), "application/octet-stream")) for p in paths]
+        data = {"deployment-name": name, "enable-duplicate-filtering": "true", "deploy-changed-only": "true"}
+        # Parsing every diagram, table and form takes a while on a busy machine: a longer timeout than queries.
+        result: dict[str, Any] = self.call("POST", "/deployment/create", data=data, files=files, timeout=120)
+        return result
+
+    # --- process instances, tasks, messages -------------------------------------------------
+    def start_process(self, key: str, business_key: str | None, variables: Mapping[str, Any] | None = None) -> str:
+        """Start the latest version of process ``key``; returns the instance id."""
+        body: dict[str, Any] = {"variables": encode(variables)}
+        if business_key is not None:
+            body["businessKey"] = business_key
+        return str(self.call("POST", f"/process-definition/key/{key}/start", json=body)["id"])
+
+    def complete_task(self, task_id: str, variables: Mapping[str, Any] | None = None) -> None:
+        self.call("POST", f"/task/{task_id}/complete", json={"variables": encode(variables)})
+
+    def correlate(
+        self,
+        message: str,
+        business_key: str | None = None,
+        local_keys: Mapping[str, Any] | None = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Deliver a message to the one waiting execution; False when nobody waits for it (nothing is buffered)."""
+        body: dict[str, Any] = {"messageName": message, "processVariables": encode(variables)}
+        if business_key is not None:
+            body["businessKey"] = business_key
+        if local_keys:
+            body["localCorrelationKeys"] = encode(local_keys)
+        try:
+            self.call("POST", "/message", json=body)
+        except EngineRejected as exc:
+            # Operaton answers 400 when no execution waits for the message (nothing is buffered).
+            if exc.status == 400 and "No process definition or execution matches" in exc.detail:
+                return False
+            raise
+        return True
+
+    def evaluate_decision(self, key: str, variables: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Evaluate the latest version of a DMN decision; one dict of outputs per matched rule."""
+        rows = self.call("POST", f"/decision-definition/key/{key}/evaluate", json={"variables": encode(variables)})
+        return [decode(row) for row in rows]
+
+    def get(self, path: str, **params: Any) -> Any:
+        """A read-only query (``/task``, ``/history/...``); used by :mod:`doorflow.history`."""
+        return self.call("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    # --- the engine clock (test engines only) -----------------------------------------------
+    def pin_clock(self, epoch_ms: int) -> None:
+        """Move the engine's clock to ``epoch_ms`` (it keeps running from there); due timers fire."""
+        self.call("PUT", "/doorflow/clock", json={"epochMillis": epoch_ms})
+
+    def reset_clock(self) -> None:
+        self.call("DELETE", "/doorflow/clock")
+
+    def clock_now(self) -> datetime:
+        ms = int(self.call("GET", "/doorflow/clock")["epochMillis"])
+        return datetime.fromtimestamp(ms / 1000, UTC)
