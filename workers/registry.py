@@ -1,6 +1,6 @@
 """Every service-task type doorflow implements, declared once.
 
-Diagrams (``zeebe:taskDefinition type``), worker modules and the Camunda Modeler element
+Diagrams (``camunda:topic`` of external service tasks), worker modules and the Camunda Modeler element
 templates all derive from this registry; ``tests/test_task_types.py`` keeps them in step.
 """
 
@@ -23,6 +23,7 @@ class TaskType(enum.StrEnum):
     CONTRACT_RECORD_SIGNATURE = "doorflow.contract.record-signature"
     HANDOVER_GENERATE = "doorflow.handover.generate"
     HANDOVER_RECORD_CONFIRMATIONS = "doorflow.handover.record-confirmations"
+    ORDER_CHECK_DEPOSIT = "doorflow.order.check-deposit"
     ORDER_RECORD_DEPOSIT = "doorflow.order.record-deposit"
     DELIVERY_RECORD_SHIPMENT = "doorflow.delivery.record-shipment"
     ACCEPTANCE_RECORD = "doorflow.acceptance.record"
@@ -34,6 +35,7 @@ class TaskType(enum.StrEnum):
     PRODUCTION_PURCHASE = "doorflow.production.purchase"
     PRODUCTION_STOCK_IN = "doorflow.production.stock_in"
     PRODUCTION_RETURN_REORDER = "doorflow.production.return_reorder"
+    PRODUCTION_LOAD_STAGE = "doorflow.production.load_stage"
     PRODUCTION_RECORD_PROGRESS = "doorflow.production.record_progress"
     PRODUCTION_RECORD_FINAL_INSPECTION = "doorflow.production.record_final_inspection"
     PRODUCTION_PACK = "doorflow.production.pack"
@@ -64,6 +66,7 @@ class TaskType(enum.StrEnum):
     CHANGE_REJECT = "doorflow.change.reject"
     # --- payment collection (payment-collection.bpmn) ---
     COLLECTION_REGISTER = "doorflow.collection.register_installments"
+    COLLECTION_LOAD = "doorflow.collection.load_installment"
     COLLECTION_SEND_NOTICE = "doorflow.collection.send_notice"
     COLLECTION_MARK_OVERDUE = "doorflow.collection.mark_overdue"
     COLLECTION_CHECK_PAYMENT = "doorflow.collection.check_payment"
@@ -105,11 +108,12 @@ TASKS: dict[TaskType, TaskSpec] = {
     ),
     TaskType.ORDER_RECORD_REVIEW: TaskSpec(
         name="记录订单评审",
-        description="保存生产产能、原材料供应、安装能力三方评审意见，并计算评审日至交货日的天数供可行性决策表使用。",
+        description="保存生产产能、原材料供应、安装能力三方评审意见，"
+        "并计算评审日（引擎时间 reviewedAt 在工厂时区的日期）至交货日的天数供可行性决策表使用。",
         module="order_record_review",
         inputs=(
             "orderId",
-            "reviewDate",
+            "reviewedAt",
             *(f"{d}{f}" for d in ("production", "material", "installation") for f in ("Ok", "EarliestDate", "Comment")),
         ),
         outputs=("reviewId", "leadTimeDays", "targetDeliveryDate"),
@@ -118,8 +122,8 @@ TASKS: dict[TaskType, TaskSpec] = {
         name="记录评审结论",
         description="保存可行性决策表的结论；可行则订单进入定价，不可行则进入销售协商。",
         module="order_record_feasibility",
-        inputs=("reviewId", "feasibility"),
-        outputs=("feasible", "feasibilityReason"),
+        inputs=("reviewId", "feasible", "feasibilityReason"),
+        outputs=(),
     ),
     TaskType.ORDER_RECORD_NEGOTIATION: TaskSpec(
         name="记录协商结果",
@@ -158,10 +162,10 @@ TASKS: dict[TaskType, TaskSpec] = {
     ),
     TaskType.CONTRACT_RECORD_SIGNATURE: TaskSpec(
         name="登记合同签署",
-        description="登记客户签署日期和签署人，合同与订单改为已签署，并按付款条款生成付款计划。",
+        description="登记客户签署日期和签署人，合同与订单改为已签署；付款计划随合同保存，回款子流程按订单读取。",
         module="contract_record_signature",
         inputs=("contractId", "signedOn", "signedBy"),
-        outputs=("paymentSchedule", "contractNumber"),
+        outputs=("contractNumber",),
     ),
     TaskType.HANDOVER_GENERATE: TaskSpec(
         name="生成订单交接单",
@@ -183,6 +187,13 @@ TASKS: dict[TaskType, TaskSpec] = {
             ),
         ),
         outputs=(),
+    ),
+    TaskType.ORDER_CHECK_DEPOSIT: TaskSpec(
+        name="查询定金是否已到账",
+        description="等待定金消息之前先查数据库：定金分期已付清则不再等待（消息不会被引擎缓存，定金可能早于交接完成到账）。",
+        module="order_check_deposit",
+        inputs=("orderId",),
+        outputs=("depositPaid",),
     ),
     TaskType.ORDER_RECORD_DEPOSIT: TaskSpec(
         name="记录定金到账",
@@ -216,7 +227,8 @@ TASKS: dict[TaskType, TaskSpec] = {
     TaskType.PRODUCTION_PLAN: TaskSpec(
         name="编制生产计划",
         description="按订单交期减去缓冲天数排定生产截止日，按配置的工序（下料、成型、表面处理、装配、包装）倒排各阶段里程碑和负责人，"
-        "注明所依据的工艺文件版本；被驳回后重新编制即生成新版本。输出截止时间 productionDueAt 供延期定时器使用。",
+        "注明所依据的工艺文件版本；被驳回后重新编制即生成新版本。输出截止时间 productionDueAt 和检查间隔 "
+        "dueCheckInterval 供延期定时器使用，阶段数 stageCount 供分阶段生产的多实例使用（各阶段存于数据库）。",
         module="production_plan",
         inputs=("orderId",),
         outputs=(
@@ -226,7 +238,9 @@ TASKS: dict[TaskType, TaskSpec] = {
             "customerName",
             "productionDueDate",
             "productionDueAt",
-            "stages",
+            "dueCheckInterval",
+            "delayReportOpen",
+            "stageCount",
         ),
     ),
     TaskType.PRODUCTION_RECORD_REVIEW: TaskSpec(
@@ -238,16 +252,19 @@ TASKS: dict[TaskType, TaskSpec] = {
     ),
     TaskType.PRODUCTION_CHECK_MATERIALS: TaskSpec(
         name="物料检查",
-        description="按物料清单计算订单所需物料，从库存中预留可用数量，输出缺料清单 shortages。",
+        description="按物料清单计算订单所需物料，从库存中预留可用数量，缺料清单按计划存入数据库，"
+        "输出缺料项数 shortageCount（缺料采购多实例的实例数）。",
         module="production_check_materials",
-        inputs=("orderId",),
-        outputs=("shortages", "shortageCount"),
+        inputs=("planId",),
+        outputs=("shortageCount",),
     ),
     TaskType.PRODUCTION_PURCHASE: TaskSpec(
         name="下达采购订单",
-        description="为一项缺料从合格供应商名录中选择综合评分最高的供应商并下达采购订单，输出采购单号（到货消息的关联键）。",
+        description="按序号 shortageIndex（多实例 loopCounter）读取计划的一项缺料，"
+        "从合格供应商名录中选择综合评分最高的供应商并下达采购订单，"
+        "输出采购单号（到货消息的局部关联键 purchaseOrderNumber）。",
         module="production_purchase",
-        inputs=("orderId", "shortage"),
+        inputs=("planId", "shortageIndex"),
         outputs=("purchaseOrderNumber", "purchaseDescription"),
     ),
     TaskType.PRODUCTION_STOCK_IN: TaskSpec(
@@ -263,6 +280,14 @@ TASKS: dict[TaskType, TaskSpec] = {
         module="production_return_reorder",
         inputs=("purchaseOrderNumber", "incomingFailCause"),
         outputs=("purchaseOrderNumber", "purchaseDescription"),
+    ),
+    TaskType.PRODUCTION_LOAD_STAGE: TaskSpec(
+        name="读取阶段计划",
+        description="按序号 stageIndex（多实例 loopCounter）读取生产计划的一个阶段：名称、负责人、计划开始日期"
+        "和里程碑，供报告阶段进度使用。",
+        module="production_load_stage",
+        inputs=("planId", "stageIndex"),
+        outputs=("stageId", "stageName", "stageOwner", "stagePlannedStart", "stageMilestone"),
     ),
     TaskType.PRODUCTION_RECORD_PROGRESS: TaskSpec(
         name="记录阶段进度",
@@ -348,7 +373,7 @@ TASKS: dict[TaskType, TaskSpec] = {
         name="记录优先级与联系时限",
         description="记入决策表 service-priority 的优先级和首次联系小时数，按引擎时间算出首次联系截止时间。",
         module="aftersales_prioritise",
-        inputs=("ticketId", "classification", "engineNow"),
+        inputs=("ticketId", "priority", "contactDeadlineHours", "engineNow"),
         outputs=("priority", "contactDeadlineHours", "contactDueAt"),
     ),
     TaskType.AFTERSALES_ESCALATE: TaskSpec(
@@ -425,7 +450,8 @@ TASKS: dict[TaskType, TaskSpec] = {
             "changeQualityImpact",
             "changeCostDelta",
             "changeAssessmentNote",
-            "changeImpact",
+            "changeIsMajor",
+            "changeImpactReason",
         ),
         outputs=("changeIsMajor",),
     ),
@@ -461,32 +487,40 @@ TASKS: dict[TaskType, TaskSpec] = {
     # --- payment collection ---
     TaskType.COLLECTION_REGISTER: TaskSpec(
         name="登记分期应收款",
-        description="按合同付款计划登记订单的各期应收款（定金/进度款/尾款，同一订单只登记一次），"
-        "输出每期的结算通知时间与逾期时间供多实例子流程使用。",
+        description="按已签署合同的付款条款登记订单的各期应收款（定金/进度款/尾款，同一订单只登记一次），"
+        "输出期数 installmentCount 供多实例子流程使用。",
         module="collection_register",
-        inputs=("orderId", "orderNumber", "paymentSchedule", "contractNumber", "customerName", "customerEmail"),
-        outputs=("installments", "installmentCount"),
+        inputs=("orderId", "orderNumber", "contractNumber", "customerName", "customerEmail"),
+        outputs=("installmentCount",),
+    ),
+    TaskType.COLLECTION_LOAD: TaskSpec(
+        name="读取本期应收款",
+        description="多实例每一期的第一步：按订单和期序号（loopCounter，从 0 起）读取本期应收款，"
+        "输出本期的关联键、金额、到期日、结算通知时间和逾期时间（子流程局部变量）。已结清则抛出 INSTALLMENT_SETTLED。",
+        module="collection_load",
+        inputs=("orderId", "loopCounter"),
+        outputs=("installmentId", "installmentKey", "installmentKind", "amount", "dueDate", "noticeAt", "overdueAt"),
     ),
     TaskType.COLLECTION_SEND_NOTICE: TaskSpec(
         name="发送结算通知单",
         description="生成结算通知单文件并通过 SMTP 邮件发送给客户；客户无邮箱时只记录不发送。"
         "已结清则抛出 INSTALLMENT_SETTLED。",
         module="collection_send_notice",
-        inputs=("installment",),
+        inputs=("installmentId",),
         outputs=("noticeDocumentId", "noticeEmail"),
     ),
     TaskType.COLLECTION_MARK_OVERDUE: TaskSpec(
         name="标记逾期",
         description="到期未结清的分期款标记为逾期，催收从第 1 步开始。已结清则抛出 INSTALLMENT_SETTLED。",
         module="collection_mark_overdue",
-        inputs=("installment",),
+        inputs=("installmentId", "overdueAt"),
         outputs=("stepNo",),
     ),
     TaskType.COLLECTION_CHECK_PAYMENT: TaskSpec(
         name="核对到账",
         description="收到付款消息后核对该期余额：已全部结清则抛出 INSTALLMENT_SETTLED 中止催收，部分付款则继续等待。",
         module="collection_check_payment",
-        inputs=("installment",),
+        inputs=("installmentId",),
         outputs=(),
     ),
     TaskType.COLLECTION_DUNNING_STEP: TaskSpec(
@@ -494,9 +528,11 @@ TASKS: dict[TaskType, TaskSpec] = {
         description="执行并记录催收阶梯中的一步：提醒邮件、催款函（生成文件），或记录电话/上门拜访的原因与结果。",
         module="collection_dunning_step",
         inputs=(
-            "installment",
+            "installmentId",
             "stepNo",
-            "dunningStep",
+            "dunningAction",
+            "dunningChannel",
+            "dunningTitle",
             "dunningReason",
             "dunningResult",
             "promisedPayDate",
@@ -508,14 +544,14 @@ TASKS: dict[TaskType, TaskSpec] = {
         name="客户风险预警",
         description="催收阶梯走完仍未结清：给客户加风险标记，分期款转入法务处理。",
         module="collection_flag_risk",
-        inputs=("installment",),
+        inputs=("installmentId",),
         outputs=("installmentBalance",),
     ),
     TaskType.COLLECTION_RECORD_LEGAL: TaskSpec(
         name="记录法务处理",
         description="把法务对逾期分期款的处理决定（律师函、诉讼、仲裁、还款协议）和意见记入分期款档案。",
         module="collection_record_legal",
-        inputs=("installment", "legalMeasure", "legalComment"),
+        inputs=("installmentId", "legalMeasure", "legalComment"),
         outputs=(),
     ),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from doorflow.records import UserTask
+from doorflow.history import UserTask
 from doorflow.staff import Answer
 
 

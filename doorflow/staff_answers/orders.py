@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from doorflow.records import UserTask
+from doorflow.history import UserTask
 from doorflow.staff import Answer
 
 TRACKING_NUMBER = "SF1234567890"  # what simulated logistics prints on the waybill and reports on delivery

@@ -68,7 +68,7 @@ class TicketOut(BaseModel):
     priority: str | None
     status: TicketStatus
     escalated: bool
-    process_instance_key: int | None
+    process_instance_id: str | None
     opened_at: datetime
     contact_deadline_hours: int | None
     contact_due_at: datetime | None

@@ -1,6 +1,6 @@
 """After-sales services: intake, the step records the workers make, customer feedback, statistics.
 
-Times of process steps are ENGINE time (a FEEL ``=now()`` mapping hands it to the worker), never the
+Times of process steps are ENGINE time (an input mapping ``${now()}`` hands it to the worker), never the
 worker's clock: the deadlines the diagram's timers wait for must agree with the engine's clock, which
 tests move. Only the intake time (``opened_at``) is the API's clock: it is when the customer called.
 """
@@ -33,19 +33,21 @@ from models.orders.tables import DoorLine, Order
 PROCESS_ID = "after-sales"
 FEEDBACK_MESSAGE = "CustomerFeedback"
 
-# Starts the ticket's process instance with the given variables and returns its key.
-ProcessStarter = Callable[[dict[str, Any]], int]
-# Publishes CustomerFeedback: (correlation key, variables, message id).
+# Starts the ticket's process instance with the given variables (business key: their ``ticketNumber``)
+# and returns its instance id.
+ProcessStarter = Callable[[dict[str, Any]], str]
+# Publishes CustomerFeedback: (business key = ticket number, variables, message id).
 FeedbackPublisher = Callable[[str, dict[str, Any], str], None]
 
 _ZONE_SUFFIX = re.compile(r"(\[[^\]]+\]|@[A-Za-z_/+\-0-9]+)$")
 
 
 def parse_engine_time(value: object, name: str) -> datetime:
-    """An engine date-time variable (FEEL ``now()``) as an aware datetime.
+    """An engine date-time variable as an aware datetime.
 
-    Zeebe writes FEEL date-times as ISO strings, possibly with a zone id (``…+08:00[Asia/Shanghai]``
-    or ``…@UTC``); the offset alone fixes the instant.
+    Operaton Date variables reach the workers as ISO strings with an offset
+    (``2026-09-30T02:00:00.000+00:00``); FEEL-style strings with a zone id (``…+08:00[Asia/Shanghai]``)
+    are accepted too. The offset alone fixes the instant; a string without one is refused.
     """
     if not isinstance(value, str) or not value:
         raise InvalidInput((name,), f"must be an engine date-time, got {value!r}")
@@ -105,7 +107,7 @@ def open_ticket(session: Session, data: TicketIn, start_process: ProcessStarter,
     session.add(ticket)
     session.flush()
     _event(ticket, "opened", f"经{data.channel.value}受理售后问题：{data.problem_description}")
-    ticket.process_instance_key = start_process(
+    ticket.process_instance_id = start_process(
         {
             "ticketId": ticket.id,
             "ticketNumber": ticket.ticket_number,
@@ -115,7 +117,7 @@ def open_ticket(session: Session, data: TicketIn, start_process: ProcessStarter,
             "orderNumber": data.order_number,
             "severity": ticket.severity.value,
             "urgency": ticket.urgency.value,
-        }
+        },
     )
     audit.record(
         session,
@@ -123,7 +125,7 @@ def open_ticket(session: Session, data: TicketIn, start_process: ProcessStarter,
         action="ticket.opened",
         entity="service_ticket",
         entity_id=ticket.ticket_number,
-        after={"ticket_number": ticket.ticket_number, "process_instance_key": ticket.process_instance_key},
+        after={"ticket_number": ticket.ticket_number, "process_instance_id": ticket.process_instance_id},
     )
     session.flush()
     return ticket
@@ -273,7 +275,7 @@ def record_priority(
     return {
         "priority": priority,
         "contactDeadlineHours": deadline_hours,
-        "contactDueAt": ticket.contact_due_at.astimezone(UTC).isoformat(),
+        "contactDueAt": ticket.contact_due_at.astimezone(UTC),  # a Date for the boundary timer
     }
 
 
@@ -424,7 +426,7 @@ def resolve(
     )
     ticket.status = TicketStatus.RESOLVED
     _event(ticket, "resolved", f"问题已解决，客户确认满意；{due_on:%Y-%m-%d} 回访。", at=resolved_at)
-    return {"revisitDueOn": due_on.isoformat(), "revisitDueAt": due_at.isoformat()}
+    return {"revisitDueOn": due_on, "revisitDueAt": due_at}  # a date (shown in the form) and a Date for the timer
 
 
 def record_revisit(

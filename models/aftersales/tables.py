@@ -89,7 +89,7 @@ class ServiceTicket(Timestamped, Base):
     priority: Mapped[str | None] = mapped_column(String(8), index=True)
     status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus, "ticket_status"), index=True)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
-    process_instance_key: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    process_instance_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # Operaton instance id
 
     # Step timestamps. opened_at is the intake (API clock); the others are engine time.
     opened_at: Mapped[datetime] = mapped_column(server_default=func.now())

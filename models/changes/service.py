@@ -37,7 +37,7 @@ MESSAGE_NAME = "ChangeRequested"
 # Orders a customer can no longer change (REQUIREMENTS §8: "at any time before acceptance").
 CLOSED_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.COMPLETED, OrderStatus.REJECTED})
 
-# Tells the order's process about a stored request: (correlation key, variables, message id).
+# Queues the wake-up for the order's process: (business key = order number, variables, message id).
 Publisher = Callable[[str, dict[str, Any], str], None]
 
 CHANNELS_CN = {
@@ -107,7 +107,7 @@ def request_change(
     limits: OrderLimits,
     actor: str,
 ) -> ChangeRequest:
-    """Store the request and tell the order's process (last, so an engine failure rolls everything back)."""
+    """Store the request with its ``ChangeRequested`` wake-up (the outbox, same transaction) for the order's process."""
     order = _locked_order(session, order_id)
     if order.status in CLOSED_STATUSES:
         raise Conflict(f"order {order.order_number} is {order.status.value}; it can no longer be changed")

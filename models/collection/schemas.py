@@ -11,7 +11,7 @@ from models.collection.tables import DunningAction, InstallmentKind, Installment
 
 
 class ScheduleItem(BaseModel):
-    """One entry of the ``paymentSchedule`` process variable the order process hands over."""
+    """One installment of a payment schedule (derived from the signed contract's payment terms)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
@@ -85,7 +85,9 @@ class InstallmentOut(BaseModel):
     balance: Decimal
     due_date: date
     status: InstallmentStatus
-    correlation_key: str = Field(description="Correlation key of this installment's PaymentReceived message.")
+    correlation_key: str = Field(
+        description="Value of the local correlation key installmentKey of this installment's PaymentReceived message."
+    )
     overdue_since: datetime | None
     paid_at: datetime | None
     legal_measure: str | None = Field(description="The legal department's decision once the ladder is exhausted.")

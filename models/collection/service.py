@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -42,12 +43,17 @@ from models.collection.tables import (
     InstallmentStatus,
     Payment,
 )
+from models.contracts import service as contracts
+from models.contracts.service import ContractTerms
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
 from models.orders.tables import Order
 
 PROCESS_ID = "payment-collection"
+PAYMENT_MESSAGE = "PaymentReceived"  # correlated by business key (order number) + the local key below
+PAYMENT_LOCAL_KEY = "installmentKey"  # local variable of the installment's round: Installment.correlation_key
+DEPOSIT_MESSAGE = "DepositReceived"  # door-order waits for it (business key: the order number)
 SETTLED_ERROR = "INSTALLMENT_SETTLED"  # BPMN error code: the installment is paid, stop whatever it was doing
 KIND_NAMES = {InstallmentKind.DEPOSIT: "定金", InstallmentKind.PROGRESS: "进度款", InstallmentKind.FINAL: "尾款"}
 ZERO = Decimal("0.00")
@@ -123,6 +129,32 @@ def _cn_date(value: date) -> str:
 # --- installments -------------------------------------------------------------------------------
 
 
+def contract_schedule(session: Session, order_id: int, terms: ContractTerms) -> list[ScheduleItem]:
+    """The payment schedule of the order's signed contract (``contracts.payment_schedule``) as installments.
+
+    A term of zero (a ratio set to 0) is nothing to collect and gets no installment. door-order calls
+    collection only after the signature, so an order without a signed contract, or a term the schedule
+    cannot hold, is bad data that waiting cannot fix: InvalidInput (an incident at once).
+    """
+    try:
+        terms_due = contracts.payment_schedule(session, order_id, terms)
+    except (NotFound, Conflict) as exc:
+        raise InvalidInput(("orderId",), f"order {order_id} has no signed contract to collect: {exc}") from exc
+    schedule: list[ScheduleItem] = []
+    for term in terms_due:
+        try:
+            kind = InstallmentKind(str(term.get("kind")))
+            amount = Decimal(str(term.get("amount")))
+            if amount == 0:
+                continue
+            schedule.append(ScheduleItem(kind=kind, amount=amount, due_date=date.fromisoformat(str(term["dueDate"]))))
+        except (KeyError, ValueError, ArithmeticError, ValidationError) as exc:
+            raise InvalidInput(
+                ("paymentTerms",), f"the contract of order {order_id} has an unusable term {term!r}"
+            ) from exc
+    return schedule
+
+
 def register_installments(
     session: Session,
     *,
@@ -132,13 +164,12 @@ def register_installments(
     contract_number: str | None,
     customer_name: str,
     customer_email: str | None,
-    timing: Schedule,
     actor: str,
-    process_instance_key: int | None = None,
+    process_instance_id: str | None = None,
 ) -> dict[str, Any]:
-    """Store the order's installments once and return the process variables the diagram iterates over.
+    """Store the order's installments once and return how many rounds the diagram runs (``installmentCount``).
 
-    A repeated call of the same process stores nothing and returns the same variables. Another process
+    A repeated call of the same process stores nothing and returns the same count. Another process
     instance collecting the same order would send every notice and reminder twice, so it is refused
     (InvalidInput on ``orderId``: the job becomes an incident at once, nothing stored).
     """
@@ -146,10 +177,10 @@ def register_installments(
         raise NotFound("order", order_id)
     existing = _installments_of_order(session, order_id)
     if existing:
-        owner = existing[0].process_instance_key
-        if owner is not None and process_instance_key is not None and owner != process_instance_key:
+        owner = existing[0].process_instance_id
+        if owner is not None and process_instance_id is not None and owner != process_instance_id:
             raise InvalidInput(("orderId",), f"order {order_id} is already being collected by process instance {owner}")
-        return _process_variables(existing, timing)
+        return {"installmentCount": len(existing)}
     if not schedule:
         raise InvalidInput(("paymentSchedule",), "must list at least one installment")
     for i, item in enumerate(schedule, start=1):
@@ -160,7 +191,7 @@ def register_installments(
             customer_name=customer_name,
             customer_email=customer_email or None,
             seq=i,
-            process_instance_key=process_instance_key,
+            process_instance_id=process_instance_id,
             kind=item.kind,
             amount=item.amount,
             paid_amount=ZERO,
@@ -182,23 +213,30 @@ def register_installments(
                 "due": str(inst.due_date),
             },
         )
-    return _process_variables(_installments_of_order(session, order_id), timing)
+    return {"installmentCount": len(schedule)}
 
 
-def _process_variables(rows: Sequence[Installment], timing: Schedule) -> dict[str, Any]:
-    return {"installments": [installment_variables(row, timing) for row in rows], "installmentCount": len(rows)}
+def load_installment(session: Session, order_id: int, index: int, timing: Schedule) -> dict[str, Any]:
+    """One multi-instance round's installment (``index`` = the engine's 0-based ``loopCounter``).
 
-
-def installment_variables(inst: Installment, schedule: Schedule) -> dict[str, Any]:
-    """What one multi-instance round of the diagram needs about its installment (JSON-safe)."""
+    The values become the round's local variables: its keys, what the forms show, and the two Dates
+    its timers wait for. A paid installment has nothing to wait for (InstallmentSettled).
+    """
+    inst = session.scalars(
+        select(Installment).where(Installment.order_id == order_id, Installment.seq == index + 1)
+    ).first()
+    if inst is None:
+        raise InvalidInput(("loopCounter",), f"order {order_id} has no installment no. {index + 1}")
+    if inst.status == InstallmentStatus.PAID:
+        raise InstallmentSettled(inst.id)
     return {
         "installmentId": inst.id,
-        "correlationKey": inst.correlation_key,
-        "kind": inst.kind.value,
-        "amount": str(inst.amount),
-        "dueDate": inst.due_date.isoformat(),
-        "noticeAt": schedule.notice_at(inst.due_date).isoformat(),
-        "overdueAt": schedule.overdue_at(inst.due_date).isoformat(),
+        PAYMENT_LOCAL_KEY: inst.correlation_key,
+        "installmentKind": inst.kind.value,
+        "amount": inst.amount,
+        "dueDate": inst.due_date,
+        "noticeAt": timing.notice_at(inst.due_date),
+        "overdueAt": timing.overdue_at(inst.due_date),
     }
 
 

@@ -73,8 +73,8 @@ class Installment(Timestamped, Base):
     customer_name: Mapped[str] = mapped_column(String(200), index=True)
     customer_email: Mapped[str | None] = mapped_column(String(254))
     seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 … in the order of the payment schedule
-    # The payment-collection instance collecting it: a second instance for the same order is refused.
-    process_instance_key: Mapped[int | None] = mapped_column(BigInteger)
+    # The payment-collection instance collecting it (Operaton id): a second instance for the same order is refused.
+    process_instance_id: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[InstallmentKind] = mapped_column(_enum(InstallmentKind, "installment_kind"))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     paid_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
@@ -99,7 +99,7 @@ class Installment(Timestamped, Base):
 
     @property
     def correlation_key(self) -> str:
-        """The PaymentReceived correlation key of this installment."""
+        """The value of the local correlation key ``installmentKey`` PaymentReceived is delivered with."""
         return f"INST-{self.id}"
 
 

@@ -189,14 +189,7 @@ def record_signature(
     contract.signed_on = signed_on
     contract.signed_by = signed_by
     order = orders.get_order(session, contract.order_id)
-    due = {
-        "deposit": signed_on + timedelta(days=terms.deposit_due_days),
-        "progress": max(signed_on, contract.delivery_date - timedelta(days=terms.progress_due_days)),
-        "final": contract.delivery_date + timedelta(days=terms.final_due_days),
-    }
-    schedule = [
-        {"kind": t["kind"], "amount": t["amount"], "dueDate": due[t["kind"]].isoformat()} for t in version.payment_terms
-    ]
+    schedule = _schedule(contract, signed_on, terms)
     orders.record_fact(
         session,
         order.id,
@@ -212,6 +205,32 @@ def record_signature(
     )
     orders.change_status(session, order, OrderStatus.SIGNED, actor=actor, action="order.signed")
     return schedule
+
+
+def _schedule(contract: Contract, signed_on: date, terms: ContractTerms) -> list[dict[str, str]]:
+    """Kind, amount and due date of each payment of the signed (latest) version."""
+    due = {
+        "deposit": signed_on + timedelta(days=terms.deposit_due_days),
+        "progress": max(signed_on, contract.delivery_date - timedelta(days=terms.progress_due_days)),
+        "final": contract.delivery_date + timedelta(days=terms.final_due_days),
+    }
+    return [
+        {"kind": t["kind"], "amount": t["amount"], "dueDate": due[t["kind"]].isoformat()}
+        for t in contract.versions[-1].payment_terms
+    ]
+
+
+def payment_schedule(session: Session, order_id: int, terms: ContractTerms) -> list[dict[str, str]]:
+    """The payment schedule of the order's signed contract (what payment-collection registers), from the store.
+
+    The process carries only the order's id: the schedule is read here, never passed as a list variable.
+    """
+    contract = contract_of_order(session, order_id)
+    if contract is None:
+        raise NotFound("contract of order", order_id)
+    if contract.status != ContractStatus.SIGNED or contract.signed_on is None:
+        raise Conflict(f"contract {contract.contract_number} is not signed yet")
+    return _schedule(contract, contract.signed_on, terms)
 
 
 def contract_of_order(session: Session, order_id: int) -> Contract | None:

@@ -135,7 +135,8 @@ def request_replacement(session: Session, installation_id: int, notes: str | Non
 def replacement_arrived(
     session: Session, order_id: int, note: str | None, publish: Callable[[str, int], None], *, actor: str
 ) -> Replacement:
-    """The replacement goods are on site: record it, then tell the waiting process (last)."""
+    """The replacement goods are on site: record it, then ``publish`` ReplacementGoodsArrived (same transaction;
+    the outbox delivers it by business key = the order number, retrying until the installation waits)."""
     order = get_order(session, order_id)
     waiting = session.scalars(
         select(Replacement)

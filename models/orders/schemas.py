@@ -70,7 +70,7 @@ class OrderOut(BaseModel):
     salesperson: str | None
     notes: str | None
     status: OrderStatus
-    process_instance_key: int | None
+    process_instance_id: str | None
     total_amount: Decimal
     created_at: datetime
     lines: list[DoorLineOut]
@@ -96,10 +96,11 @@ class TimelineFact(BaseModel):
 
 class CurrentStep(BaseModel):
     element_id: str = Field(description="BPMN element id of the active step.")
-    element_type: str = Field(description="BPMN element type, e.g. USER_TASK, RECEIVE_TASK, CALL_ACTIVITY.")
+    element_type: str = Field(description="Engine activity type, e.g. userTask, receiveTask, callActivity.")
+    name: str = Field(default="", description="The step's (Chinese) name in the diagram.")
     process_id: str = Field(description="Process the step belongs to (a called process shows its own id).")
     candidate_groups: list[str] = Field(description="For an open user task: the groups that can work on it.")
-    user_task_key: int | None = Field(description="For an open user task: its key.")
+    user_task_id: str | None = Field(description="For an open user task: its id in the engine (Tasklist).")
 
 
 class TimelineOut(BaseModel):
@@ -108,5 +109,5 @@ class TimelineOut(BaseModel):
     status: OrderStatus
     facts: list[TimelineFact] = Field(description="Stored facts from the audit trail, oldest first.")
     current_steps: list[CurrentStep] | None = Field(
-        description="Active steps of the order's process instance; null when the engine record log is not configured."
+        description="Active steps of the order's process tree (called processes included); null without an instance."
     )

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from doorflow.settings import Settings
-from models import audit
+from models import audit, outbox
 from models.audit import AuditEntry
 from models.documents.tables import Document
 from models.errors import Conflict, InvalidInput, NotFound
@@ -29,8 +29,8 @@ from models.orders.tables import (
 
 PROCESS_ID = "door-order"
 
-# Starts the order's process instance with the given variables and returns its key.
-ProcessStarter = Callable[[dict[str, Any]], int]
+# Starts the order's process instance with the given variables and returns its id (Operaton).
+ProcessStarter = Callable[[dict[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -103,14 +103,14 @@ def create_order(
     )
     session.add(order)
     session.flush()
-    order.process_instance_key = start_process({"orderId": order.id, "orderNumber": order.order_number})
+    order.process_instance_id = start_process({"orderId": order.id, "orderNumber": order.order_number})
     audit.record(
         session,
         actor=actor,
         action="order.created",
         entity="order",
         entity_id=order.id,
-        after={"order_number": order.order_number, "process_instance_key": order.process_instance_key},
+        after={"order_number": order.order_number, "process_instance_id": order.process_instance_id},
     )
     return order
 
@@ -385,6 +385,47 @@ def record_deposit(session: Session, order_id: int, *, actor: str) -> Order:
     record_fact(session, order.id, actor=actor, action="deposit.received", after={"order_number": order.order_number})
     change_status(session, order, OrderStatus.IN_PRODUCTION, actor=actor, action="order.in_production")
     return order
+
+
+def deposit_paid(session: Session, order_id: int) -> bool:
+    """True when the order's deposit installment is settled (the fact DepositReceived announces).
+
+    A signed contract whose deposit is zero (deposit ratio set to 0) has nothing to wait for: no
+    installment is collected for it and no DepositReceived will come, so that counts as paid too.
+    """
+    from models.collection.tables import Installment, InstallmentKind, InstallmentStatus
+    from models.contracts.service import contract_of_order
+
+    get_order(session, order_id)
+    contract = contract_of_order(session, order_id)
+    if contract is not None and contract.versions:
+        deposit = [t for t in contract.versions[-1].payment_terms if t.get("kind") == "deposit"]
+        if deposit and Decimal(str(deposit[0].get("amount"))) == 0:
+            return True
+    paid = session.scalar(
+        select(Installment.id)
+        .where(
+            Installment.order_id == order_id,
+            Installment.kind == InstallmentKind.DEPOSIT,
+            Installment.status == InstallmentStatus.PAID,
+        )
+        .limit(1)
+    )
+    return paid is not None
+
+
+def check_deposit_before_waiting(session: Session, order_id: int) -> bool:
+    """Is the deposit paid already? If so the process will not wait, and its queued wake-up is withdrawn.
+
+    Operaton buffers no message and the deposit may be paid days before the handover is confirmed:
+    the stored installment is the fact, ``DepositReceived`` only the wake-up.
+    """
+    paid = deposit_paid(session, order_id)
+    if paid:
+        from models.collection.service import DEPOSIT_MESSAGE
+
+        outbox.withdraw(session, DEPOSIT_MESSAGE, get_order(session, order_id).order_number)
+    return paid
 
 
 def stored_timeline(session: Session, order_id: int) -> list[AuditEntry]:

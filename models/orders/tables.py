@@ -95,7 +95,7 @@ class Order(Timestamped, Base):
     salesperson: Mapped[str | None] = mapped_column(String(120))
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"), default=OrderStatus.RECEIVED)
-    process_instance_key: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    process_instance_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     lines: Mapped[list[DoorLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="DoorLine.line_no"

@@ -31,6 +31,7 @@ from models.production.tables import (
     InspectionKind,
     Material,
     MaterialAllocation,
+    MaterialShortage,
     PlanStatus,
     ProductionDelay,
     ProductionPlan,
@@ -95,7 +96,11 @@ def delivery_date(order: Order) -> date:
 
 
 def due_instant(due: date, cfg: PlanConfig) -> str:
-    """The production due date's end as an ISO date-time in UTC, for the diagram's timer."""
+    """The production due date's end as an ISO date-time in UTC (``…Z``), for the diagram's timer.
+
+    Kept a String variable: the timer cycle ``R/${productionDueAt}/${dueCheckInterval}`` splices it
+    into an ISO 8601 repeating interval (a Date variable would print as ``Tue Jun 23 …``).
+    """
     local = datetime.combine(due, cfg.due_time, ZoneInfo(cfg.timezone))
     return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -157,21 +162,29 @@ def create_plan(session: Session, order_id: int, cfg: PlanConfig, *, actor: str)
         "craftDocument": f"{craft.code} {craft.version}",
         "customerName": order.customer_name,
         "productionDueDate": due.isoformat(),
+        # The diagram's non-interrupting timer cycle R/${productionDueAt}/${dueCheckInterval}:
+        # first at the due time, then every interval.
         "productionDueAt": due_instant(due, cfg),
-        # The diagram's non-interrupting timer cycle: first at the due time, then every interval.
-        "productionDueCheck": f"R/{due_instant(due, cfg)}/{cfg.due_check_interval}",
+        "dueCheckInterval": cfg.due_check_interval,
         "delayReportOpen": False,
-        "stages": [
-            {
-                "stageId": s.id,
-                "seq": s.seq,
-                "name": s.name,
-                "owner": s.owner,
-                "plannedStart": s.planned_start.isoformat(),
-                "milestone": s.milestone.isoformat(),
-            }
-            for s in plan.stages
-        ],
+        # The stages are stored; the sequential multi-instance loads stage loopCounter + 1 (load_stage).
+        "stageCount": len(plan.stages),
+    }
+
+
+def load_stage(session: Session, plan_id: int, index: int) -> dict[str, Any]:
+    """The plan's stage number ``index`` (0-based, the multi-instance loopCounter) for its progress reports."""
+    stage = session.scalars(
+        select(ProductionStage).where(ProductionStage.plan_id == plan_id, ProductionStage.seq == index + 1)
+    ).first()
+    if stage is None:
+        raise NotFound("production stage", f"{plan_id}#{index}")
+    return {
+        "stageId": stage.id,
+        "stageName": stage.name,
+        "stageOwner": stage.owner,
+        "stagePlannedStart": stage.planned_start.isoformat(),
+        "stageMilestone": stage.milestone.isoformat(),
     }
 
 
@@ -221,11 +234,36 @@ def _allocated(session: Session, order_id: int, material_id: int) -> Decimal:
     return Decimal(total or 0)
 
 
+def _shortage_out(shortage: MaterialShortage) -> dict[str, str]:
+    return {
+        "materialCode": shortage.material.code,
+        "materialName": shortage.material.name,
+        "quantity": f"{Decimal(shortage.quantity).normalize():f}",
+        "unit": shortage.material.unit,
+    }
+
+
+def stored_shortages(session: Session, plan_id: int) -> list[MaterialShortage]:
+    return list(
+        session.scalars(
+            select(MaterialShortage).where(MaterialShortage.plan_id == plan_id).order_by(MaterialShortage.seq)
+        )
+    )
+
+
 def check_materials(
-    session: Session, order_id: int, bom: dict[str, dict[str, str]], *, actor: str
+    session: Session, plan_id: int, bom: dict[str, dict[str, str]], *, actor: str
 ) -> list[dict[str, str]]:
-    """Set aside what stock has for the order; return what is short, one entry per material."""
-    order = get_order(session, order_id)
+    """Set aside what stock has for the plan's order; store and return what is short, one entry per material.
+
+    The shortages are stored by plan (``seq`` 1, 2 …): the purchase multi-instance loads each by its index.
+    A plan checked before keeps its stored shortages.
+    """
+    plan = get_plan(session, plan_id)
+    order = get_order(session, plan.order_id)
+    earlier = stored_shortages(session, plan.id)
+    if earlier:
+        return [_shortage_out(s) for s in earlier]
     shortages: list[dict[str, str]] = []
     for code, required in sorted(_requirements(order, bom).items()):
         material = session.scalars(select(Material).where(Material.code == code).with_for_update()).first()
@@ -246,21 +284,20 @@ def check_materials(
                 after={"on_hand": str(material.on_hand), "order_id": order.id, "quantity": str(take)},
             )
         if need - take > 0:
-            shortages.append(
-                {
-                    "materialCode": material.code,
-                    "materialName": material.name,
-                    "quantity": str(need - take),
-                    "unit": material.unit,
-                }
+            shortage = MaterialShortage(
+                plan_id=plan.id, seq=len(shortages) + 1, material_id=material.id, quantity=need - take
             )
+            shortage.material = material
+            session.add(shortage)
+            shortages.append(_shortage_out(shortage))
+    session.flush()
     audit.record(
         session,
         actor=actor,
         action="materials.checked",
         entity="order",
         entity_id=order.id,
-        after={"shortages": shortages},
+        after={"plan_id": plan.id, "shortages": shortages},
     )
     return shortages
 
@@ -314,20 +351,19 @@ def _new_purchase_order(
 
 
 def raise_purchase_order(
-    session: Session, order_id: int, shortage: dict[str, Any], policy: SupplierPolicy, *, actor: str
+    session: Session, plan_id: int, index: int, policy: SupplierPolicy, *, actor: str
 ) -> dict[str, str]:
-    """Order one shortage from the best qualified supplier; returns the PO number the diagram waits on."""
-    code = shortage.get("materialCode")
-    material = session.scalars(select(Material).where(Material.code == code)).first()
-    if material is None:
-        raise InvalidInput(("shortage", "materialCode"), f"unknown material {code!r}")
-    try:
-        quantity = Decimal(str(shortage.get("quantity")))
-    except InvalidOperation as exc:
-        raise InvalidInput(("shortage", "quantity"), "must be a decimal number") from exc
+    """Order the plan's shortage number ``index`` (0-based, the multi-instance loopCounter) from the best
+    qualified supplier; returns the PO number the diagram's instance waits on (its local correlation key)."""
+    shortage = session.scalars(
+        select(MaterialShortage).where(MaterialShortage.plan_id == plan_id, MaterialShortage.seq == index + 1)
+    ).first()
+    if shortage is None:
+        raise NotFound("material shortage", f"{plan_id}#{index}")
+    material, quantity = shortage.material, shortage.quantity
     if quantity <= 0:
         raise InvalidInput(("shortage", "quantity"), "must be positive")
-    order = get_order(session, order_id)
+    order = get_order(session, get_plan(session, plan_id).order_id)
     supplier = choose_supplier(session, material.code, policy)
     po = _new_purchase_order(session, order.id, material, quantity, supplier, None)
     audit.record(
@@ -358,7 +394,11 @@ def list_purchase_orders(session: Session, order_id: int) -> list[PurchaseOrder]
 def receive_goods(
     session: Session, number: str, data: ReceiptIn, publish: Callable[[str, int], None], *, actor: str
 ) -> GoodsReceipt:
-    """Record the delivery of a purchase order, then tell the engine (last, so a failure rolls back)."""
+    """Record the delivery of a purchase order, then ``publish`` GoodsReceived in the same transaction.
+
+    The message goes through the outbox (retried until its purchase instance waits, or its TTL ends) and is
+    correlated by the local correlation key ``purchaseOrderNumber`` of the waiting GoodsReceived event.
+    """
     po = get_purchase_order(session, number)
     if po.status != PurchaseStatus.ORDERED:
         raise Conflict(f"purchase order {number} is {po.status.value}, not waiting for goods")

@@ -133,6 +133,26 @@ class MaterialAllocation(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class MaterialShortage(Base):
+    """What the material check found short for an approved plan, one row per material.
+
+    The diagram buys each in one instance of its parallel multi-instance: instance ``loopCounter``
+    (0-based) loads the row ``seq = loopCounter + 1``, so no list travels through the engine.
+    """
+
+    __tablename__ = "material_shortages"
+    __table_args__ = (UniqueConstraint("plan_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("production_plans.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    material_id: Mapped[int] = mapped_column(ForeignKey("materials.id"))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    material: Mapped[Material] = relationship()
+
+
 class Supplier(Base):
     __tablename__ = "suppliers"
 

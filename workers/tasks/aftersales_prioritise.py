@@ -1,8 +1,9 @@
 """doorflow.aftersales.prioritise — store the DMN classification and the first-contact deadline.
 
-The deadline counts WALL-CLOCK hours from classification (engine time): a broken security door
-does not wait for Monday, the hotline promises "within N hours" to the customer, and the service
-team keeps an on-call rota. Working hours would hide exactly the weekend cases that hurt most.
+The business rule task maps the two output columns of ``service-priority`` into ``priority`` and
+``contactDeadlineHours``. The deadline counts WALL-CLOCK hours from classification (engine time): a
+broken security door does not wait for Monday, the hotline promises "within N hours" to the customer,
+and the service team keeps an on-call rota. Working hours would hide exactly the weekend cases that hurt most.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ def business_key(variables: dict[str, Any]) -> str:
 
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    result = variables.get("classification")
-    if not isinstance(result, dict):
-        raise BadJobData(f"classification must be the service-priority decision result, got {result!r}")
-    priority, hours = result.get("priority"), result.get("contactDeadlineHours")
-    if not isinstance(priority, str) or not priority or isinstance(hours, bool) or not isinstance(hours, int | float):
-        raise BadJobData(f"service-priority gave no priority/contactDeadlineHours: {result!r}")
+    priority, hours = variables.get("priority"), variables.get("contactDeadlineHours")
+    if not isinstance(priority, str) or not priority:
+        raise BadJobData(f"service-priority gave no priority (no rule matched?), got {priority!r}")
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or int(hours) != hours:
+        raise BadJobData(f"service-priority gave no whole contactDeadlineHours, got {hours!r}")
     # A ticket not visible yet (the API starts the instance just before it commits) raises NotFound,
     # which the runtime retries with back-off.
     return service.record_priority(

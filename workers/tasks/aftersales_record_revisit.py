@@ -17,14 +17,22 @@ def business_key(variables: dict[str, Any]) -> str:
     return key(variables)
 
 
+def _score(value: object) -> int:
+    """Tasklist submits the number field untyped: Long, Integer, Double or even text."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value.isdigit():
+            return int(value)
+    elif not isinstance(value, bool) and isinstance(value, int | float) and int(value) == value:
+        return int(value)
+    raise BadJobData(f"satisfactionScore must be a whole number 1-5, got {value!r}")
+
+
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    score = variables.get("satisfactionScore")
-    if isinstance(score, bool) or not isinstance(score, int | float) or int(score) != score:
-        raise BadJobData(f"satisfactionScore must be a whole number 1-5, got {score!r}")
     return service.record_revisit(
         ctx.session,
         ticket_id(variables),
-        score=int(score),
+        score=_score(variables.get("satisfactionScore")),
         comments=opt_str(variables, "revisitComments"),
         engine_now=engine_time(variables),
         actor=ctx.actor,

@@ -19,9 +19,10 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         quality = QualityImpact(str(variables.get("changeQualityImpact")))
     except ValueError as exc:
         raise BadJobData(f"changeQualityImpact must be one of {[q.value for q in QualityImpact]}") from exc
-    decision = variables.get("changeImpact")
-    if not isinstance(decision, dict) or not isinstance(decision.get("major"), bool):
-        raise BadJobData(f"changeImpact must be the change-impact decision result, got {decision!r}")
+    # The business rule task maps the change-impact decision's outputs to changeIsMajor / changeImpactReason.
+    major = variables.get("changeIsMajor")
+    if not isinstance(major, bool):
+        raise BadJobData(f"changeIsMajor must be the change-impact decision (true/false), got {major!r}")
     return service.record_assessment(
         ctx.session,
         change_id(variables),
@@ -29,7 +30,7 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         quality=quality,
         cost_delta=money(variables, "changeCostDelta"),
         note=text(variables, "changeAssessmentNote"),
-        major=decision["major"],
-        reason=str(decision.get("reason") or ""),
+        major=major,
+        reason=text(variables, "changeImpactReason") or "",
         actor=ctx.actor,
     )

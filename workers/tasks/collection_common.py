@@ -1,40 +1,24 @@
-"""What the collection workers share: reading the installment variable, the payee, the mailer."""
+"""What the collection workers share: the installment's local variables, the payee, the mailer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from typing import Any, TypeVar
-
-from pyzeebe.errors import BusinessError
+from typing import Any
 
 from doorflow import mail
 from doorflow.settings import Settings
 from models.collection.service import SETTLED_ERROR, InstallmentSettled, Payee
-from workers.runtime import BadJobData, require_int
-
-T = TypeVar("T")
-
-
-def installment(variables: dict[str, Any]) -> dict[str, Any]:
-    """The multi-instance element ``installment`` (as the register worker produced it)."""
-    value = variables.get("installment")
-    if not isinstance(value, dict):
-        raise BadJobData(f"variable 'installment' must be an object, got {value!r}")
-    return value
+from workers.runtime import BusinessError, require_int
 
 
 def installment_id(variables: dict[str, Any]) -> int:
-    return require_int(installment(variables), "installmentId")
+    """``installmentId``: a local variable of the installment's round, set by ``load_installment``."""
+    return require_int(variables, "installmentId")
 
 
-def installment_datetime(variables: dict[str, Any], name: str) -> datetime:
-    value = installment(variables).get(name)
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError as exc:
-        raise BadJobData(f"installment.{name} must be an ISO date-time, got {value!r}") from exc
+def business_key(variables: dict[str, Any]) -> str:
+    return f"installment:{installment_id(variables)}"
 
 
 def payee(settings: Settings) -> Payee:
@@ -51,7 +35,7 @@ def mailer(settings: Settings) -> Callable[[mail.Mail], str]:
 
 
 @contextmanager
-def settled_as_bpmn_error() -> Any:
+def settled_as_bpmn_error() -> Iterator[None]:
     """A fully paid installment ends its round through the diagram's INSTALLMENT_SETTLED error boundary."""
     try:
         yield

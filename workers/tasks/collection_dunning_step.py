@@ -6,6 +6,7 @@ from typing import Any
 
 from models.collection import service
 from models.collection.tables import DunningAction
+from workers.parse import opt_str, req_str
 from workers.registry import TaskType
 from workers.runtime import BadJobData, TaskContext, require_int
 from workers.tasks import collection_common as common
@@ -14,25 +15,26 @@ TASK_TYPE = TaskType.COLLECTION_DUNNING_STEP
 
 
 def business_key(variables: dict[str, Any]) -> str:
-    return f"installment:{common.installment_id(variables)}"
+    return common.business_key(variables)
 
 
 def _step(variables: dict[str, Any]) -> service.LadderStep:
-    """The DMN row (``dunning-ladder``) the business rule task put into ``dunningStep``."""
-    row = variables.get("dunningStep")
-    if not isinstance(row, dict):
-        raise BadJobData(f"variable 'dunningStep' must be a DMN result object, got {row!r}")
+    """The DMN row (``dunning-ladder``) the business rule task mapped into the round's local variables."""
+    action = variables.get("dunningAction")
     try:
         return service.LadderStep(
-            action=DunningAction(str(row.get("action"))), channel=str(row["channel"]), title=str(row["title"])
+            action=DunningAction(str(action)),
+            channel=req_str(variables, "dunningChannel"),
+            title=req_str(variables, "dunningTitle"),
         )
-    except (KeyError, ValueError) as exc:
-        raise BadJobData(f"variable 'dunningStep' is incomplete: {row!r}") from exc
+    except ValueError as exc:
+        raise BadJobData(f"variable 'dunningAction' must be one of the ladder's actions, got {action!r}") from exc
 
 
-def _optional_text(variables: dict[str, Any], name: str) -> str | None:
+def _text(variables: dict[str, Any], name: str) -> str | None:
+    """A form answer; anything but text (a Tasklist submission is untyped) counts as not given."""
     value = variables.get(name)
-    return value if isinstance(value, str) else None
+    return opt_str(variables, name) if isinstance(value, str) else None
 
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
@@ -42,10 +44,10 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
             common.installment_id(variables),
             require_int(variables, "stepNo"),
             _step(variables),
-            reason=_optional_text(variables, "dunningReason"),
-            result=_optional_text(variables, "dunningResult"),
-            promised_pay_date=_optional_text(variables, "promisedPayDate"),
-            visited_person=_optional_text(variables, "visitedPerson"),
+            reason=_text(variables, "dunningReason"),
+            result=_text(variables, "dunningResult"),
+            promised_pay_date=_text(variables, "promisedPayDate"),
+            visited_person=_text(variables, "visitedPerson"),
             payee=common.payee(ctx.settings),
             mailer=common.mailer(ctx.settings),
             actor=ctx.actor,

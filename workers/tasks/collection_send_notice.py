@@ -13,7 +13,7 @@ TASK_TYPE = TaskType.COLLECTION_SEND_NOTICE
 
 
 def business_key(variables: dict[str, Any]) -> str:
-    return f"installment:{common.installment_id(variables)}"
+    return common.business_key(variables)
 
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:

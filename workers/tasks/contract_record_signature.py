@@ -1,4 +1,7 @@
-"""doorflow.contract.record-signature — the customer signed: contract and order signed, payment schedule out."""
+"""doorflow.contract.record-signature — the customer signed: contract and order signed, payment schedule fixed.
+
+The schedule itself stays in PostgreSQL (the signed contract); payment-collection loads it by ``orderId``.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ def business_key(variables: dict[str, Any]) -> str:
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     contract_id = require_int(variables, "contractId")
-    schedule = service.record_signature(
+    service.record_signature(
         ctx.session,
         contract_id,
         signed_on=req_date(variables, "signedOn"),
@@ -26,7 +29,4 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         terms=service.terms_from_settings(ctx.settings),
         actor=ctx.actor,
     )
-    return {
-        "paymentSchedule": schedule,
-        "contractNumber": service.get_contract(ctx.session, contract_id).contract_number,
-    }
+    return {"contractNumber": service.get_contract(ctx.session, contract_id).contract_number}

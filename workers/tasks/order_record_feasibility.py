@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.orders import service
+from workers.parse import opt_str
 from workers.registry import TaskType
 from workers.runtime import BadJobData, TaskContext, require_int
 
@@ -16,11 +17,10 @@ def business_key(variables: dict[str, Any]) -> str:
 
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
-    result = variables.get("feasibility")
-    if not isinstance(result, dict) or not isinstance(result.get("feasible"), bool):
-        raise BadJobData(f"variable 'feasibility' must be the decision result {{feasible, reason}}, got {result!r}")
-    reason = str(result.get("reason") or "")
-    service.record_feasibility(
-        ctx.session, require_int(variables, "reviewId"), result["feasible"], reason, actor=ctx.actor
-    )
-    return {"feasible": result["feasible"], "feasibilityReason": reason}
+    # The business rule task maps the decision's two outputs to feasible and feasibilityReason.
+    feasible = variables.get("feasible")
+    if not isinstance(feasible, bool):
+        raise BadJobData(f"variable 'feasible' must be the order-feasibility decision (true/false), got {feasible!r}")
+    reason = opt_str(variables, "feasibilityReason") or ""
+    service.record_feasibility(ctx.session, require_int(variables, "reviewId"), feasible, reason, actor=ctx.actor)
+    return {}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from models.orders import service
-from workers.parse import opt_date, opt_str, req_date, yes_no
+from workers.parse import opt_date, opt_str, req_datetime, yes_no
 from workers.registry import TaskType
 from workers.runtime import TaskContext, require_int
 
@@ -30,12 +31,14 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         material=_answer(variables, "material"),
         installation=_answer(variables, "installation"),
     )
-    # reviewDate is the engine's today() (input mapping), so a moved engine clock moves it too.
+    # reviewedAt is the engine's now() (input mapping), so a moved engine clock moves it too; the review
+    # day is the factory's calendar day of that moment, never the JVM's or the worker's zone.
+    reviewed_at = req_datetime(variables, "reviewedAt")
     review = service.record_review(
         ctx.session,
         require_int(variables, "orderId"),
         answers,
-        review_date=req_date(variables, "reviewDate"),
+        review_date=reviewed_at.astimezone(ZoneInfo(ctx.settings.factory_timezone)).date(),
         actor=ctx.actor,
     )
     return {

@@ -1,4 +1,4 @@
-"""doorflow.production.check_materials — reserve stock for the order and list the shortages."""
+"""doorflow.production.check_materials — reserve stock for the plan's order, store the shortages, count them."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ TASK_TYPE = TaskType.PRODUCTION_CHECK_MATERIALS
 
 
 def business_key(variables: dict[str, Any]) -> str:
-    return f"order:{require_int(variables, 'orderId')}"
+    return f"plan:{require_int(variables, 'planId')}"
 
 
 def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    # The shortages stay in PostgreSQL (material_shortages, by plan); the purchase multi-instance runs
+    # shortageCount instances and each loads its own by loopCounter.
     shortages = service.check_materials(
-        ctx.session, require_int(variables, "orderId"), ctx.settings.production_bom, actor=ctx.actor
+        ctx.session, require_int(variables, "planId"), ctx.settings.production_bom, actor=ctx.actor
     )
-    return {"shortages": shortages, "shortageCount": len(shortages)}
+    return {"shortageCount": len(shortages)}
