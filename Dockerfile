@@ -1,4 +1,6 @@
-# doorflow's API and workers (one image, the command picks the role).
+# doorflow's API, workers and deploy job (one image, the command picks the role):
+#   uvicorn api.main:app (default) | python -m workers.main | python -m doorflow deploy
+# They talk to the Operaton engine over REST (ENGINE_URL); the engine has its own image (engine/Dockerfile).
 FROM python:3.11-slim
 WORKDIR /app
 # The factory's local time (UTC+8, no DST) as a POSIX TZ, so "today" (order numbers, "not in the past"
@@ -14,5 +16,11 @@ COPY alembic.ini ./
 COPY migrations ./migrations
 COPY bpmn ./bpmn
 COPY templates ./templates
+# Runs from /app (the working directory is first on sys.path), so doorflow finds bpmn/, migrations/
+# and templates/ next to it. A fixed non-root uid, as in the engine image.
+RUN groupadd --system --gid 10001 doorflow \
+ && useradd --system --uid 10001 --gid doorflow --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin doorflow
+USER doorflow
 EXPOSE 8000
 CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]
