@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -15,11 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.main import create_app
 from doorflow import stack
-from doorflow.camunda import CamundaRest
 from doorflow.engine import EngineConfig
-from doorflow.records import RecordLog
+from doorflow.history import EngineHistory
+from doorflow.operaton import OperatonClient
 from doorflow.settings import Settings
-from doorflow.store import migrate, start_embedded_postgres
+from doorflow.store import create_database, migrate, start_embedded_postgres
 from models.db import make_engine, make_sessionmaker
 
 
@@ -30,19 +32,26 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the tests that move the engine clock last.
 
-    Resetting a clock pinned days ahead moves the engine's time backwards, and the engine's internal
-    scheduling (job time-outs, long-polling activations) then waits for the pinned time to come
-    round again. Tests that rely on it (e.g. redelivery after a job time-out) must run before.
+    Resetting a clock pinned days ahead moves the engine's time backwards: locks taken and timers
+    scheduled while it was ahead then lie days in the future. Tests that rely on lock expiry (e.g.
+    redelivery of an external task) must run before.
     """
     items.sort(key=lambda item: item.get_closest_marker("engine_clock") is not None)
 
 
 @pytest.fixture(scope="session")
-def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A fresh embedded PostgreSQL for the test session, migrated with Alembic."""
-    url = start_embedded_postgres(tmp_path_factory.mktemp("postgres"))
+def db_url() -> Iterator[str]:
+    """A fresh embedded PostgreSQL for the test session, migrated with Alembic.
+
+    Its folder is not under pytest's temporary root: PostgreSQL runs as its own user, and pytest
+    makes that root private again whenever another session starts.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="doorflow-test-pg-"))
+    # atexit runs last-in first-out: the server (registered by the start) stops before its folder goes.
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    url = start_embedded_postgres(folder)
     migrate(url)
-    return url
+    yield url
 
 
 @pytest.fixture(scope="session")
@@ -57,49 +66,54 @@ def sessions(db: Engine) -> sessionmaker[Session]:
     return make_sessionmaker(db)
 
 
+@pytest.fixture(scope="session")
+def engine_db_url(db_url: str) -> str:
+    """The engine's own database on the same server as doorflow's (as in production)."""
+    return create_database(db_url, "operaton")
+
+
 @dataclass
 class LiveEngine:
     cfg: EngineConfig
-    camunda: CamundaRest
-    records: RecordLog
+    client: OperatonClient
+    history: EngineHistory
     startup_s: float
 
 
 @pytest.fixture(scope="session")
-def live_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEngine]:
-    """The real Camunda engine (fresh data folder, free ports) with every resource of bpmn/ deployed."""
+def live_engine(tmp_path_factory: pytest.TempPathFactory, engine_db_url: str) -> Iterator[LiveEngine]:
+    """The real Operaton engine (own database, free port, test clock on) with every resource of bpmn/ deployed."""
     cfg = EngineConfig(
         work_dir=tmp_path_factory.mktemp("engine"),
-        grpc_port=stack.free_port(),
-        rest_port=stack.free_port(),
-        management_port=stack.free_port(),
-        command_port=stack.free_port(),
-        internal_port=stack.free_port(),
+        port=stack.free_port(),
+        db_url=engine_db_url,
+        clock_control=True,
+        test_mode=True,
     )
     started = time.monotonic()
     with stack.running_engine(cfg, progress=lambda m: print(m, flush=True)):
-        camunda = CamundaRest(cfg.rest_url)
-        stack.deploy_all(camunda)
-        yield LiveEngine(cfg, camunda, RecordLog(cfg.records_file), time.monotonic() - started)
-        camunda.close()
+        client = stack.system_client(cfg)
+        stack.deploy_all(client)
+        yield LiveEngine(cfg, client, EngineHistory(client), time.monotonic() - started)
+        client.close()
 
 
 @pytest.fixture(scope="module")
 def workers(live_engine: LiveEngine, db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[stack.Child]:
     """The real worker process, connected to the live engine and the test database (per module)."""
-    env = stack.child_env(db_url, live_engine.cfg, api_port=0)
+    env = stack.child_env(db_url, live_engine.cfg.url, api_port=0)
     child = stack.start_workers(env, tmp_path_factory.mktemp("worker-logs"))
     yield child
     child.stop()
 
 
-def make_settings(db_url: str, rest_url: str, records: Path | None = None) -> Settings:
-    return Settings(database_url=db_url, camunda_rest_url=rest_url, engine_records_file=records)
+def make_settings(db_url: str, engine_url: str) -> Settings:
+    return Settings(_env_file=None, database_url=db_url, engine_url=engine_url)
 
 
 @pytest.fixture
 def api(db_url: str, live_engine: LiveEngine) -> Iterator[TestClient]:
-    app = create_app(make_settings(db_url, live_engine.cfg.rest_url, live_engine.cfg.records_file))
+    app = create_app(make_settings(db_url, live_engine.cfg.url))
     with TestClient(app) as client:
         yield client
 
@@ -140,13 +154,5 @@ def order_payload(**overrides: object) -> dict[str, object]:
 
 
 def reset_engine_clock(live_engine: LiveEngine) -> None:
-    """Reset the engine clock, then pause and resume processing so the engine's checkers are rescheduled.
-
-    Zeebe 8.6 schedules its job-timeout checker at "engine clock + interval"; after a pin forward and a
-    reset that moment lies days ahead, and no job times out for the rest of the session (the redelivery
-    test then fails). Resuming processing schedules the checkers afresh from the reset clock.
-    """
-    live_engine.camunda.reset_clock()
-    base = f"{live_engine.cfg.management_url}/actuator/partitions"
-    for operation in ("pauseProcessing", "resumeProcessing"):
-        httpx.post(f"{base}/{operation}", timeout=10).raise_for_status()
+    """Put the engine clock back to real time after a test moved it."""
+    live_engine.client.reset_clock()

@@ -64,9 +64,13 @@ def test_the_resolution_date_is_the_factory_zone_date() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # Operaton Date variables as the worker runtime hands them over, and as the REST API writes them
+        ("2026-09-30T02:00:00.000+00:00", datetime(2026, 9, 30, 2, 0, tzinfo=UTC)),
+        ("2026-09-30T10:00:00.000+0800", datetime(2026, 9, 30, 2, 0, tzinfo=UTC)),
         ("2026-09-30T02:00:00.123Z", datetime(2026, 9, 30, 2, 0, 0, 123000, tzinfo=UTC)),
         ("2026-09-30T10:00:00+08:00[Asia/Shanghai]", datetime(2026, 9, 30, 2, 0, tzinfo=UTC)),
-        ("2026-09-30T02:00:00@UTC", None),  # FEEL notation without an offset is refused
+        ("2026-09-30T02:00:00@UTC", None),  # a zone name without an offset is refused
+        ("2026-09-30T02:00:00.000", None),  # no offset: refused, never read in the worker's zone
         ("2026-09-30T02:00:00Z[Etc/UTC]", datetime(2026, 9, 30, 2, 0, tzinfo=UTC)),
         ("2026-09-30T10:00:00+08:00", datetime(2026, 9, 30, 10, 0, tzinfo=timezone(timedelta(hours=8)))),
     ],

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.main import create_app
 from doorflow import stack
-from doorflow.records import RecordLog, UserTask
+from doorflow.history import EngineHistory, UserTask
 from doorflow.simulated_systems import factory_responders
 from doorflow.staff import SimulatedStaff
 from doorflow.staff_answers.changes import ANSWERS as CHANGE_ANSWERS
 from models.audit import AuditEntry
 from models.changes.tables import ChangeRequest, ChangeStatus, OrderRevision
 from models.orders.tables import Order, OrderStatus
+from models.outbox import EngineMessage
 from models.production.tables import ProductionPlan
 from tests.conftest import LiveEngine, make_settings, order_payload
 
@@ -46,9 +47,9 @@ def start_order(api: TestClient, live_engine: LiveEngine) -> dict[str, Any]:
     response = api.post("/orders", json=order_payload())
     assert response.status_code == 201, response.text
     order: dict[str, Any] = response.json()
-    records = live_engine.records
-    records.wait_for(
-        lambda: [t for t in records.open_user_tasks(order["process_instance_key"]) if t.element_id == WAITING_AT],
+    history = live_engine.history
+    history.wait_for(
+        lambda: [t for t in history.open_user_tasks(order["process_instance_id"]) if t.element_id == WAITING_AT],
         60,
         "the production-capacity review task",
     )
@@ -80,20 +81,9 @@ def change_status(sessions: sessionmaker[Session], change_id: int) -> Callable[[
     return final
 
 
-def change_of_task(records: RecordLog, task: UserTask) -> int:
+def change_of_task(history: EngineHistory, task: UserTask) -> int:
     """Which change request a user task of the event subprocess belongs to (its scope's local variable)."""
-    created = next(r for r in records.events("USER_TASK") if r["key"] == task.key)
-    element = next(r for r in records.events("PROCESS_INSTANCE") if r["key"] == created["value"]["elementInstanceKey"])
-    scope = element["value"]["flowScopeKey"]
-    return int(
-        next(
-            r["value"]["value"]
-            for r in records.events("VARIABLE")
-            if r["value"]["scopeKey"] == scope
-            and r["value"]["name"] == "changeRequestId"
-            and r["value"]["value"] != "null"
-        )
-    )
+    return int(history.task_variables(task.id)["changeRequestId"])
 
 
 def order_state(sessions: sessionmaker[Session], order_id: int) -> dict[str, Any]:
@@ -115,17 +105,30 @@ def revisions(sessions: sessionmaker[Session], order_id: int) -> list[tuple[int,
         return [(r.revision, r.change_request_id) for r in rows]
 
 
-def waiting_task(records: RecordLog, pik: int) -> UserTask:
-    [task] = [t for t in records.open_user_tasks(pik) if t.element_id == WAITING_AT]
+def waiting_task(history: EngineHistory, pid: str) -> UserTask:
+    [task] = [t for t in history.open_user_tasks(pid) if t.element_id == WAITING_AT]
     return task
+
+
+def order_scope_variables(live_engine: LiveEngine, pid: str) -> set[str]:
+    """Names of the variables on the order's own scope (the process instance), now and in history."""
+    now = set(live_engine.client.get(f"/process-instance/{pid}/variables", deserializeValues="false"))
+    ever = {
+        row["name"]
+        for row in live_engine.client.get(
+            "/history/variable-instance", processInstanceId=pid, deserializeValues="false"
+        )
+        if row.get("activityInstanceId") == pid and row.get("state") != "DELETED"
+    }
+    return now | ever
 
 
 def test_minor_change_is_applied_while_the_order_waits(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
     order = start_order(api, live_engine)
-    pik, records = order["process_instance_key"], live_engine.records
-    waiting = waiting_task(records, pik)
+    pid, history = order["process_instance_id"], live_engine.history
+    waiting = waiting_task(history, pid)
     before = order_state(sessions, order["id"])
 
     change = ask(
@@ -137,18 +140,18 @@ def test_minor_change_is_applied_while_the_order_waits(
     assert change["status"] == "received"
     assert change["change_number"] == f"{order['order_number']}-C01"
 
-    staff = SimulatedStaff(live_engine.camunda, records)
-    final = staff.work_until(pik, change_status(sessions, change["id"]), stop_at=REVIEWS)
+    staff = SimulatedStaff(live_engine.client, history)
+    final = staff.work_until(pid, change_status(sessions, change["id"]), stop_at=REVIEWS)
     assert final == ChangeStatus.APPLIED
     assert [(t.element_id, t.candidate_groups) for t in staff.done] == [("AssessChangeImpact", ["project"])]
 
     # The same instance goes on, still waiting where it was: nothing restarted.
-    records.wait_for(lambda: records.visited(pik, "ChangeRequestSubprocess"), 30, "the subprocess to complete")
-    assert records.instance_state(pik) == "ELEMENT_ACTIVATED"
-    assert waiting_task(records, pik).key == waiting.key
-    assert records.visited(pik, "ApplyChange") == 1
-    assert records.visited(pik, "ReviewChangeTechnical", "ELEMENT_ACTIVATED") == 0
-    assert records.incidents(pik) == []
+    history.wait_for(lambda: history.visited(pid, "ChangeRequestSubprocess"), 30, "the subprocess to complete")
+    assert history.instance_state(pid) == "ACTIVE"
+    assert waiting_task(history, pid).id == waiting.id
+    assert history.visited(pid, "ApplyChange") == 1
+    assert history.visited(pid, "ReviewChangeTechnical", "started") == 0
+    assert history.incidents(pid) == []
 
     stored = api.get(f"/change-requests/{change['id']}").json()
     assert stored["major"] is False and stored["schedule_impact_days"] == 2
@@ -162,7 +165,7 @@ def test_minor_change_is_applied_while_the_order_waits(
     assert revisions(sessions, order["id"]) == [(1, None), (2, change["id"])]
     with sessions() as s:
         o = s.get(Order, order["id"])
-        assert o is not None and o.process_instance_key == pik
+        assert o is not None and o.process_instance_id == pid
         [entry] = s.scalars(
             select(AuditEntry).where(AuditEntry.action == "order.changed", AuditEntry.entity_id == str(order["id"]))
         )
@@ -172,20 +175,20 @@ def test_minor_change_is_applied_while_the_order_waits(
         assert entry.before["requested_delivery_date"] == "2099-06-30"
 
     # The order then carries on from where it waited: the review completes and the feasibility rule runs.
-    staff.work_until(pik, lambda: records.visited(pik, "DecideFeasibility"), stop_at={"LegalReview", "ApprovePrice"})
-    assert records.visited(pik, "ReviewProductionCapacity") == 1
+    staff.work_until(pid, lambda: history.visited(pid, "DecideFeasibility"), stop_at={"LegalReview", "ApprovePrice"})
+    assert history.visited(pid, "ReviewProductionCapacity") == 1
 
 
 def test_major_change_is_reviewed_by_departments_and_approved_by_the_customer(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
     order = start_order(api, live_engine)
-    pik, records = order["process_instance_key"], live_engine.records
+    pid, history = order["process_instance_id"], live_engine.history
     change = ask(api, order["id"], line_changes=[{"line_no": 2, "width_mm": 1200, "quantity": 40}])
 
-    staff = SimulatedStaff(live_engine.camunda, records)
+    staff = SimulatedStaff(live_engine.client, history)
     final = staff.work_until(
-        pik,
+        pid,
         change_status(sessions, change["id"]),
         overrides={"AssessChangeImpact": MAJOR_BY_SCHEDULE},
         stop_at=REVIEWS,
@@ -216,21 +219,21 @@ def test_major_change_is_reviewed_by_departments_and_approved_by_the_customer(
     html = api.get(f"/documents/{doc['id']}/content").text
     for expected in ("第 2 行 宽(mm)", "850", "1200", "第 1 版 → 第 2 版", "重大变更", "技术部", "客户同意延期与加价"):
         assert expected in html, expected
-    assert records.instance_state(pik) == "ELEMENT_ACTIVATED"
-    assert records.incidents(pik) == []
+    assert history.instance_state(pid) == "ACTIVE"
+    assert history.incidents(pid) == []
 
 
 def test_major_change_the_customer_rejects_leaves_the_order_unchanged(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
     order = start_order(api, live_engine)
-    pik, records = order["process_instance_key"], live_engine.records
+    pid, history = order["process_instance_id"], live_engine.history
     before = order_state(sessions, order["id"])
     change = ask(api, order["id"], line_changes=[{"line_no": 1, "door_type": "fire"}], price_delta="9600.00")
 
-    staff = SimulatedStaff(live_engine.camunda, records)
+    staff = SimulatedStaff(live_engine.client, history)
     final = staff.work_until(
-        pik,
+        pid,
         change_status(sessions, change["id"]),
         overrides={
             "AssessChangeImpact": dict(MAJOR_BY_SCHEDULE, changeScheduleDays=3, changeCostDelta=12000.0),
@@ -250,23 +253,23 @@ def test_major_change_the_customer_rejects_leaves_the_order_unchanged(
     assert order_state(sessions, order["id"]) == before
     assert revisions(sessions, order["id"]) == []
     assert [d for d in api.get(f"/orders/{order['id']}/documents").json() if d["kind"] == "change_order"] == []
-    records.wait_for(lambda: records.visited(pik, "ChangeRejected"), 30, "the rejection end event")
-    assert records.visited(pik, "ApplyChange", "ELEMENT_ACTIVATED") == 0
-    assert records.instance_state(pik) == "ELEMENT_ACTIVATED"
-    assert records.incidents(pik) == []
+    history.wait_for(lambda: history.visited(pid, "ChangeRejected"), 30, "the rejection end event")
+    assert history.visited(pid, "ApplyChange", "started") == 0
+    assert history.instance_state(pid) == "ACTIVE"
+    assert history.incidents(pid) == []
 
 
 def test_major_change_a_department_refuses_is_rejected_without_asking_the_customer(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
     order = start_order(api, live_engine)
-    pik, records = order["process_instance_key"], live_engine.records
+    pid, history = order["process_instance_id"], live_engine.history
     before = order_state(sessions, order["id"])
     change = ask(api, order["id"], line_changes=[{"line_no": 2, "material": "实木"}])
 
-    staff = SimulatedStaff(live_engine.camunda, records)
+    staff = SimulatedStaff(live_engine.client, history)
     final = staff.work_until(
-        pik,
+        pid,
         change_status(sessions, change["id"]),
         overrides={
             "AssessChangeImpact": dict(MAJOR_BY_SCHEDULE, changeQualityImpact="significant", changeScheduleDays=1),
@@ -285,16 +288,16 @@ def test_major_change_a_department_refuses_is_rejected_without_asking_the_custom
     }
     assert "CustomerApproveChange" not in {t.element_id for t in staff.done}
     assert order_state(sessions, order["id"]) == before
-    records.wait_for(lambda: records.visited(pik, "ChangeRejected"), 30, "the rejection end event")
-    assert records.visited(pik, "CustomerApproveChange", "ELEMENT_ACTIVATED") == 0
-    assert records.incidents(pik) == []
+    history.wait_for(lambda: history.visited(pid, "ChangeRejected"), 30, "the rejection end event")
+    assert history.visited(pid, "CustomerApproveChange", "started") == 0
+    assert history.incidents(pid) == []
 
 
 def test_two_change_requests_run_in_parallel_for_one_order(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
     order = start_order(api, live_engine)
-    pik, records = order["process_instance_key"], live_engine.records
+    pid, history = order["process_instance_id"], live_engine.history
     major = ask(api, order["id"], description="1 号门加宽", line_changes=[{"line_no": 1, "width_mm": 1100}])
     minor = ask(
         api, order["id"], description="2 号门换锁", line_changes=[{"line_no": 2, "lock_hardware": "智能指纹锁"}]
@@ -303,26 +306,26 @@ def test_two_change_requests_run_in_parallel_for_one_order(
 
     # Both subprocess instances are open at once, each waiting for its own assessment.
     def two_assessments() -> list[UserTask]:
-        tasks = [t for t in records.open_user_tasks(pik) if t.element_id == "AssessChangeImpact"]
+        tasks = [t for t in history.open_user_tasks(pid) if t.element_id == "AssessChangeImpact"]
         return tasks if len(tasks) == 2 else []
 
-    assessing = records.wait_for(two_assessments, 30, "two open assessments")
-    assert {change_of_task(records, t) for t in assessing} == {major["id"], minor["id"]}
+    assessing = history.wait_for(two_assessments, 30, "two open assessments")
+    assert {change_of_task(history, t) for t in assessing} == {major["id"], minor["id"]}
 
     def assessment(task: UserTask) -> dict[str, Any]:
-        if change_of_task(records, task) == major["id"]:
+        if change_of_task(history, task) == major["id"]:
             return dict(MAJOR_BY_SCHEDULE)
         return {"changeScheduleDays": 0, "changeQualityImpact": "none", "changeCostDelta": 300.0}
 
-    staff = SimulatedStaff(live_engine.camunda, records)
+    staff = SimulatedStaff(live_engine.client, history)
     both_done = change_status(sessions, major["id"]), change_status(sessions, minor["id"])
     staff.work_until(
-        pik,
+        pid,
         lambda: all(done() for done in both_done),
         overrides={"AssessChangeImpact": assessment},
         stop_at=REVIEWS,
     )
-    records.wait_for(lambda: records.visited(pik, "ChangeRequestSubprocess") == 2, 30, "both subprocesses")
+    history.wait_for(lambda: history.visited(pid, "ChangeRequestSubprocess") == 2, 30, "both subprocesses")
 
     first, second = (api.get(f"/change-requests/{c['id']}").json() for c in (major, minor))
     assert (first["status"], first["major"], second["status"], second["major"]) == ("applied", True, "applied", False)
@@ -335,24 +338,18 @@ def test_two_change_requests_run_in_parallel_for_one_order(
     assert [c["change_number"] for c in listed] == [major["change_number"], minor["change_number"]]
 
     # Each subprocess kept its variables to itself: none reached the order's scope.
-    leaked = {
-        r["value"]["name"]
-        for r in records.events("VARIABLE")
-        if r["value"]["scopeKey"] == pik and r["value"]["name"].startswith("change")
-    }
+    leaked = {name for name in order_scope_variables(live_engine, pid) if name.startswith("change")}
     assert leaked == set()
-    assert records.instance_state(pik) == "ELEMENT_ACTIVATED"
-    assert records.incidents(pik) == []
+    assert history.instance_state(pid) == "ACTIVE"
+    assert history.incidents(pid) == []
 
 
-def _published_change_messages(records: RecordLog, order_number: str) -> int:
-    return sum(
-        1
-        for r in records.events("MESSAGE")
-        if r["intent"] == "PUBLISHED"
-        and r["value"]["name"] == "ChangeRequested"
-        and r["value"]["correlationKey"] == order_number
-    )
+def _queued_change_messages(sessions: sessionmaker[Session], order_number: str) -> int:
+    """ChangeRequested wake-ups stored for the order (the outbox: every message the API sends is stored first)."""
+    with sessions() as s:
+        query = select(func.count()).select_from(EngineMessage)
+        query = query.where(EngineMessage.name == "ChangeRequested", EngineMessage.business_key == order_number)
+        return int(s.scalar(query) or 0)
 
 
 def _stored_changes(sessions: sessionmaker[Session], order_id: int) -> int:
@@ -375,12 +372,8 @@ def test_change_request_for_a_closed_order_is_refused(
     assert response.status_code == 409
     assert closed.value in response.json()["detail"]
     assert _stored_changes(sessions, order["id"]) == 0
-    assert _published_change_messages(live_engine.records, order["order_number"]) == 0
-    assert records_visited_subprocess(live_engine.records, order["process_instance_key"]) == 0
-
-
-def records_visited_subprocess(records: RecordLog, pik: int) -> int:
-    return records.visited(pik, "ChangeRequestSubprocess", "ELEMENT_ACTIVATED")
+    assert _queued_change_messages(sessions, order["order_number"]) == 0
+    assert live_engine.history.visited(order["process_instance_id"], "ChangeRequestSubprocess", "started") == 0
 
 
 def test_change_request_for_an_unknown_order_is_404(api: TestClient) -> None:
@@ -429,10 +422,13 @@ def test_invalid_change_request_is_refused_naming_the_field(
     locs = [d["loc"] for d in response.json()["detail"]]
     assert field in locs, locs
     assert _stored_changes(sessions, order["id"]) == 0
-    assert _published_change_messages(live_engine.records, order["order_number"]) == 0
+    assert _queued_change_messages(sessions, order["order_number"]) == 0
 
 
-def test_engine_down_stores_nothing(db_url: str, live_engine: LiveEngine, sessions: sessionmaker[Session]) -> None:
+def test_a_change_requested_while_the_engine_is_down_is_kept_for_delivery(
+    db_url: str, live_engine: LiveEngine, sessions: sessionmaker[Session]
+) -> None:
+    """The request and its ChangeRequested wake-up are stored together; the engine is not needed to accept it."""
     with sessions() as s, s.begin():
         order = Order(
             order_number=f"DO{date.today():%Y%m%d}-CR503",
@@ -443,15 +439,24 @@ def test_engine_down_stores_nothing(db_url: str, live_engine: LiveEngine, sessio
         )
         s.add(order)
         s.flush()
-        order_id = order.id
+        order_id, order_number = order.id, order.order_number
     down = create_app(make_settings(db_url, f"http://127.0.0.1:{stack.free_port()}"))
     with TestClient(down) as client:
         response = client.post(
             f"/orders/{order_id}/change-requests", json={"description": "改色", "requested_by": "客户"}
         )
-    assert response.status_code == 503
-    assert response.headers["Retry-After"]
-    assert _stored_changes(sessions, order_id) == 0
+    assert response.status_code == 201, response.text
+    change_id = response.json()["id"]
+    assert _stored_changes(sessions, order_id) == 1
+    with sessions() as s:
+        [message] = s.scalars(
+            select(EngineMessage).where(
+                EngineMessage.name == "ChangeRequested", EngineMessage.business_key == order_number
+            )
+        ).all()
+        assert message.message_id == f"change-request-{change_id}"
+        assert message.variables == {"changeRequestId": change_id}
+        assert message.delivered_at is None  # waits in the outbox until the order's process takes it
 
 
 def test_change_request_mid_production_adjusts_the_plan_and_production_goes_on(
@@ -459,31 +464,31 @@ def test_change_request_mid_production_adjusts_the_plan_and_production_goes_on(
 ) -> None:
     """The customer widens a door while it is being built: the running production is not restarted."""
     order = api.post("/orders", json=order_payload(customer_name="宁波东方商业广场")).json()
-    pik, records = order["process_instance_key"], live_engine.records
-    staff = SimulatedStaff(live_engine.camunda, records, responders=factory_responders(api, order["id"]))
+    pid, history = order["process_instance_id"], live_engine.history
+    staff = SimulatedStaff(live_engine.client, history, responders=factory_responders(api, order["id"]))
 
     # Review, contract, handover, deposit (paid through the payments API), material purchase: up to the stages.
     staff.work_until(
-        pik,
-        lambda: any(t.element_id == "ReportStageProgress" for t in records.open_user_tasks_in_tree(pik)),
+        pid,
+        lambda: any(t.element_id == "ReportStageProgress" for t in history.open_user_tasks_in_tree(pid)),
         timeout_s=180,
         stop_at={"ReportStageProgress"},
     )
-    [production] = records.child_instances(pik, "door-production")
-    [stage_task] = [t for t in records.open_user_tasks(production) if t.element_id == "ReportStageProgress"]
+    [production] = history.child_instances(pid, "door-production")
+    [stage_task] = [t for t in history.open_user_tasks(production) if t.element_id == "ReportStageProgress"]
     with sessions() as s:
         plan = s.scalars(select(ProductionPlan).where(ProductionPlan.order_id == order["id"])).one()
         due_before, milestones_before = plan.due_date, [st.milestone for st in plan.stages]
 
     change = ask(api, order["id"], line_changes=[{"line_no": 1, "width_mm": 1000}])
-    assert staff.work_until(pik, change_status(sessions, change["id"]), stop_at={"ReportStageProgress"}) == (
+    assert staff.work_until(pid, change_status(sessions, change["id"]), stop_at={"ReportStageProgress"}) == (
         ChangeStatus.APPLIED
     )
 
     # Same order instance, same production instance, the same stage task still open: nothing restarted.
-    assert records.instance_state(pik) == records.instance_state(production) == "ELEMENT_ACTIVATED"
-    assert records.child_instances(pik, "door-production") == [production]
-    assert stage_task.key in {t.key for t in records.open_user_tasks(production)}
+    assert history.instance_state(pid) == history.instance_state(production) == "ACTIVE"
+    assert history.child_instances(pid, "door-production") == [production]
+    assert stage_task.id in {t.id for t in history.open_user_tasks(production)}
     days = CHANGE_ANSWERS_SCHEDULE_DAYS
     with sessions() as s:
         plan = s.scalars(select(ProductionPlan).where(ProductionPlan.order_id == order["id"])).one()
@@ -497,5 +502,5 @@ def test_change_request_mid_production_adjusts_the_plan_and_production_goes_on(
         assert s.get(Order, order["id"]).lines[0].width_mm == 1000  # type: ignore[union-attr]
 
     # The order then runs on to acceptance with the changed door.
-    staff.work_until(pik, lambda: records.visited(pik, "FollowUpDue", "ELEMENT_ACTIVATED"), timeout_s=180)
-    assert records.incidents(pik) == [] and records.incidents(production) == []
+    staff.work_until(pid, lambda: history.visited(pid, "FollowUpDue", "started"), timeout_s=180)
+    assert history.incidents(pid) == [] and history.incidents(production) == []

@@ -18,7 +18,9 @@ from doorflow import mail, stack
 from models.collection import service
 from models.collection.schemas import ScheduleItem
 from models.collection.tables import CollectionEmail, EmailStatus, Installment, InstallmentKind, InstallmentStatus
-from models.documents.tables import Document
+from models.contracts.service import terms_from_settings
+from models.contracts.tables import Contract, ContractStatus, ContractVersion
+from models.documents.tables import Document, DocumentCategory
 from models.errors import InvalidInput
 from models.orders.tables import Order, OrderStatus
 from tests.conftest import make_settings
@@ -57,7 +59,7 @@ def _variables(
     s: Session,
     order: Order,
     schedule: list[ScheduleItem],
-    pik: int | None = None,
+    pid: str | None = None,
     customer_email: str | None = None,
 ) -> dict[str, Any]:
     return service.register_installments(
@@ -68,14 +70,13 @@ def _variables(
         contract_number=None,
         customer_name=order.customer_name,
         customer_email=customer_email,
-        timing=TIMING,
         actor="test",
-        process_instance_key=pik,
+        process_instance_id=pid,
     )
 
 
-def _register(s: Session, order: Order, schedule: list[ScheduleItem], pik: int | None = None) -> list[Installment]:
-    _variables(s, order, schedule, pik)
+def _register(s: Session, order: Order, schedule: list[ScheduleItem], pid: str | None = None) -> list[Installment]:
+    _variables(s, order, schedule, pid)
     return service.list_installments(s, order_id=order.id)
 
 
@@ -84,26 +85,120 @@ def test_registration_is_idempotent_per_order(sessions: sessionmaker[Session]) -
         ScheduleItem(kind=InstallmentKind.DEPOSIT, amount=Decimal("3000.00"), due_date=date(2040, 1, 10)),
         ScheduleItem(kind=InstallmentKind.FINAL, amount=Decimal("7000.00"), due_date=date(2040, 3, 10)),
     ]
+    pid = "5f0c7a3e-0000-4000-8000-000000000101"  # Operaton instance ids are strings
     with sessions() as s:
         order = _order(s, "宁波测试客户甲")
-        first = _variables(s, order, schedule, pik=101)
-        again = _variables(s, order, schedule[:1], pik=101)  # a re-run never adds or drops rows
-        assert first == again and first["installmentCount"] == 2
-        ids = [i.id for i in service.list_installments(s, order_id=order.id)]
-        assert first["installments"][1] == {
-            "installmentId": ids[1],
-            "correlationKey": f"INST-{ids[1]}",
-            "kind": "final",
-            "amount": "7000.00",
-            "dueDate": "2040-03-10",
-            "noticeAt": "2040-03-03T09:00:00+08:00",
-            "overdueAt": "2040-03-11T00:00:00+08:00",
-        }
-        # A second collection would dun the customer twice: refused as bad job data (an incident at once).
-        with pytest.raises(InvalidInput, match="already being collected by process instance 101"):
-            _register(s, order, schedule, pik=202)
+        first = _variables(s, order, schedule, pid=pid)
+        again = _variables(s, order, schedule[:1], pid=pid)  # a re-run never adds or drops rows
+        assert first == again == {"installmentCount": 2}
+        rows = service.list_installments(s, order_id=order.id)
+        assert [r.process_instance_id for r in rows] == [pid, pid]
+        # A second collection would dun the customer twice: refused as bad task data (an incident at once).
+        with pytest.raises(InvalidInput, match=f"already being collected by process instance {pid}"):
+            _register(s, order, schedule, pid="another-instance")
         with pytest.raises(InvalidInput):
             _register(s, _order(s, "宁波测试客户乙"), [])
+        s.rollback()
+
+
+def test_each_round_loads_its_installment_by_index(sessions: sessionmaker[Session]) -> None:
+    """Round ``loopCounter`` (0-based) gets installment no. loopCounter + 1: keys, amount, dates, timer Dates."""
+    schedule = [
+        ScheduleItem(kind=InstallmentKind.DEPOSIT, amount=Decimal("3000.00"), due_date=date(2040, 1, 10)),
+        ScheduleItem(kind=InstallmentKind.FINAL, amount=Decimal("7000.00"), due_date=date(2040, 3, 10)),
+    ]
+    with sessions() as s:
+        order = _order(s, "宁波测试客户丙")
+        _variables(s, order, schedule)
+        ids = [i.id for i in service.list_installments(s, order_id=order.id)]
+        loaded = service.load_installment(s, order.id, 1, TIMING)
+        assert loaded == {
+            "installmentId": ids[1],
+            "installmentKey": f"INST-{ids[1]}",
+            "installmentKind": "final",
+            "amount": Decimal("7000.00"),
+            "dueDate": date(2040, 3, 10),
+            "noticeAt": datetime(2040, 3, 3, 9, 0, tzinfo=BEIJING),
+            "overdueAt": datetime(2040, 3, 11, 0, 0, tzinfo=BEIJING),
+        }
+        assert loaded["noticeAt"].utcoffset() == timedelta(hours=8)  # a Date with its offset, not a local guess
+        assert service.load_installment(s, order.id, 0, TIMING)["installmentKey"] == f"INST-{ids[0]}"
+        with pytest.raises(InvalidInput, match="loopCounter"):
+            service.load_installment(s, order.id, 2, TIMING)
+        paid = s.get(Installment, ids[0])
+        assert paid is not None
+        paid.paid_amount, paid.status = paid.amount, InstallmentStatus.PAID
+        s.flush()
+        with pytest.raises(service.InstallmentSettled):  # nothing to wait for: the round ends at once
+            service.load_installment(s, order.id, 0, TIMING)
+        s.rollback()
+
+
+def _signed_contract(s: Session, order: Order, terms: list[dict[str, str]], *, signed: bool = True) -> Contract:
+    doc = Document(
+        order_id=order.id,
+        subject=f"order:{order.id}",
+        kind="contract",
+        category=DocumentCategory.CONTRACT,
+        title="销售合同",
+        filename="contract.html",
+        template="contract.html.j2",
+        content="<html></html>",
+        created_by="test",
+    )
+    contract = Contract(
+        order_id=order.id,
+        contract_number="HT" + order.order_number.removeprefix("DO"),
+        status=ContractStatus.SIGNED if signed else ContractStatus.APPROVED,
+        total_amount=Decimal("10000.00"),
+        delivery_date=date(2040, 6, 30),
+        signed_on=date(2040, 1, 5) if signed else None,
+    )
+    s.add_all([doc, contract])
+    s.flush()
+    s.add(ContractVersion(contract_id=contract.id, version=1, document_id=doc.id, payment_terms=terms))
+    s.flush()
+    return contract
+
+
+def test_the_schedule_comes_from_the_signed_contract(sessions: sessionmaker[Session], db_url: str) -> None:
+    """door-order passes only the order id: the terms and due dates are read from the signed contract."""
+    settings = make_settings(db_url, "http://127.0.0.1:9")
+    terms = terms_from_settings(settings)
+    with sessions() as s:
+        order = _order(s, "宁波测试客户丁")
+        _signed_contract(
+            s,
+            order,
+            [
+                {"kind": "deposit", "amount": "3000.00"},
+                {"kind": "progress", "amount": "0.00"},  # a ratio of 0: nothing to collect
+                {"kind": "final", "amount": "7000.00"},
+            ],
+        )
+        schedule = service.contract_schedule(s, order.id, terms)
+        assert schedule == [
+            ScheduleItem(
+                kind=InstallmentKind.DEPOSIT,
+                amount=Decimal("3000.00"),
+                due_date=date(2040, 1, 5) + timedelta(days=settings.payment_deposit_due_days),
+            ),
+            ScheduleItem(
+                kind=InstallmentKind.FINAL,
+                amount=Decimal("7000.00"),
+                due_date=date(2040, 6, 30) + timedelta(days=settings.payment_final_due_days),
+            ),
+        ]
+        with pytest.raises(InvalidInput, match="orderId"):  # no contract at all
+            service.contract_schedule(s, _order(s, "宁波测试客户戊").id, terms)
+        unsigned = _order(s, "宁波测试客户己")
+        _signed_contract(s, unsigned, [{"kind": "final", "amount": "1.00"}], signed=False)
+        with pytest.raises(InvalidInput, match="orderId"):
+            service.contract_schedule(s, unsigned.id, terms)
+        negative = _order(s, "宁波测试客户庚")
+        _signed_contract(s, negative, [{"kind": "final", "amount": "-5.00"}])
+        with pytest.raises(InvalidInput, match="paymentTerms"):
+            service.contract_schedule(s, negative.id, terms)
         s.rollback()
 
 
@@ -167,8 +262,9 @@ def test_settlement_notice_sent_twice_reaches_the_customer_once(
     schedule = [ScheduleItem(kind=InstallmentKind.FINAL, amount=Decimal("8000.00"), due_date=date(2042, 5, 10))]
     with sessions() as s, s.begin():
         order = _order(s, f"宁波重复通知测试客户-{uuid.uuid4().hex[:6]}")
-        variables = _variables(s, order, schedule, customer_email="caiwu@chongfu-test.example.cn")
-        order_number, installment_id = order.order_number, variables["installments"][0]["installmentId"]
+        _variables(s, order, schedule, customer_email="caiwu@chongfu-test.example.cn")
+        order_number = order.order_number
+        installment_id = service.list_installments(s, order_id=order.id)[0].id
 
     def send_notice() -> dict[str, Any]:
         with sessions() as s, s.begin():  # one job delivery: its own transaction, committed

@@ -9,14 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from doorflow.settings import CAMUNDA_VERSION, ROOT
+from doorflow.settings import ROOT
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
-ZEEBE = "{http://camunda.org/schema/zeebe/1.0}"
+CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
+CAMUNDA_DMN = "{http://camunda.org/schema/1.0/dmn}"
+DMN = "{https://www.omg.org/spec/DMN/20191111/MODEL/}"
+PLATFORM_VERSION = "7.24"  # Operaton 1.0 is the continuation of Camunda 7.24
 MODELER = "{http://camunda.org/schema/modeler/1.0}"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 DIAGRAMS = sorted((ROOT / "bpmn").rglob("*.bpmn"))
+DECISIONS = sorted((ROOT / "bpmn").rglob("*.dmn"))
+RESOURCES = sorted(p for p in (ROOT / "bpmn").rglob("*") if p.suffix in {".bpmn", ".dmn", ".form"})
 FORMS = {json.loads(p.read_text(encoding="utf-8"))["id"]: p for p in (ROOT / "bpmn").rglob("*.form")}
 FLOW_NODES = {
     "startEvent", "endEvent", "serviceTask", "userTask", "exclusiveGateway", "parallelGateway",
@@ -29,12 +34,33 @@ def test_there_are_diagrams() -> None:
     assert DIAGRAMS
 
 
-@pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
-def test_modeler_metadata_names_the_pinned_platform(path: Path) -> None:
+@pytest.mark.parametrize("path", [*DIAGRAMS, *DECISIONS], ids=lambda p: p.name)
+def test_modeler_metadata_names_the_camunda_7_platform(path: Path) -> None:
     root = ET.parse(path).getroot()
-    assert root.get(f"{MODELER}executionPlatform") == "Camunda Cloud"
+    assert root.get(f"{MODELER}executionPlatform") == "Camunda Platform"
     version = root.get(f"{MODELER}executionPlatformVersion", "")
-    assert version.split(".")[:2] == CAMUNDA_VERSION.split(".")[:2]
+    assert version.split(".")[:2] == PLATFORM_VERSION.split(".")
+
+
+@pytest.mark.parametrize("path", RESOURCES, ids=lambda p: p.name)
+def test_nothing_of_camunda_8_is_left(path: Path) -> None:
+    text = path.read_text(encoding="utf-8").lower()
+    for word in ("zeebe", "camunda cloud", "camunda/schema/zeebe"):
+        assert word not in text, f"{path.name} still mentions {word!r}"
+
+
+@pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
+def test_every_process_has_a_history_time_to_live(path: Path) -> None:
+    for process in ET.parse(path).getroot().iter(f"{BPMN}process"):
+        assert process.get(f"{CAMUNDA}historyTimeToLive"), process.get("id")
+
+
+@pytest.mark.parametrize("path", DECISIONS, ids=lambda p: p.name)
+def test_every_decision_has_a_history_time_to_live(path: Path) -> None:
+    decisions = list(ET.parse(path).getroot().iter(f"{DMN}decision"))
+    assert decisions, f"{path.name}: no DMN 1.3 decision"
+    for decision in decisions:
+        assert decision.get(f"{CAMUNDA_DMN}historyTimeToLive"), decision.get("id")
 
 
 @pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
@@ -56,20 +82,18 @@ def test_every_element_is_laid_out_and_named_in_chinese(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
-def test_user_tasks_are_camunda_user_tasks_with_forms_and_groups(path: Path) -> None:
+def test_user_tasks_have_a_deployed_form_and_candidate_groups(path: Path) -> None:
     for task in ET.parse(path).getroot().iter(f"{BPMN}userTask"):
-        ext = task.find(f"{BPMN}extensionElements")
-        assert ext is not None and ext.find(f"{ZEEBE}userTask") is not None, task.get("id")
-        form = ext.find(f"{ZEEBE}formDefinition")
-        assert form is not None and form.get("formId") in FORMS, f"{task.get('id')}: form missing"
-        assignment = ext.find(f"{ZEEBE}assignmentDefinition")
-        assert assignment is not None and assignment.get("candidateGroups"), f"{task.get('id')}: no candidate group"
+        assert task.get(f"{CAMUNDA}formRef") in FORMS, f"{task.get('id')}: formRef names no form in bpmn/forms"
+        assert task.get(f"{CAMUNDA}formRefBinding") == "latest", task.get("id")
+        assert task.get(f"{CAMUNDA}candidateGroups"), f"{task.get('id')}: no candidate group"
 
 
 @pytest.mark.parametrize("form_id", sorted(FORMS))
 def test_forms_have_chinese_labels_and_required_fields(form_id: str) -> None:
     form = json.loads(FORMS[form_id].read_text(encoding="utf-8"))
-    assert form["executionPlatform"] == "Camunda Cloud"
+    assert form["executionPlatform"] == "Camunda Platform"
+    assert form["executionPlatformVersion"].split(".")[:2] == PLATFORM_VERSION.split(".")
     fields = [c for c in form["components"] if c.get("key")]
     assert fields and all(CHINESE.search(c.get("label", "")) for c in fields)
     assert any(c.get("validate", {}).get("required") for c in fields)
@@ -94,3 +118,23 @@ def test_subprocess_contents_are_drawn_on_their_own_plane(path: Path) -> None:
                 assert plane_of.get(child.get("id")) == sub.get("id"), (
                     f"{child.get('id')} is drawn on {plane_of.get(child.get('id'))}, not {sub.get('id')}'s plane"
                 )
+
+
+def test_every_candidate_group_is_a_group_of_the_engine_identity() -> None:
+    """A task for a group nobody is in would never be done: every group the diagrams or DMN name exists."""
+    from doorflow.identity import group_names
+
+    groups = set(group_names())
+    named: set[str] = set()
+    for path in DIAGRAMS:
+        for task in ET.parse(path).getroot().iter(f"{BPMN}userTask"):
+            value = task.get(f"{CAMUNDA}candidateGroups", "")
+            if "${" not in value:
+                named |= {g.strip() for g in value.split(",") if g.strip()}
+    for path in DECISIONS:
+        for entry in ET.parse(path).getroot().iter(f"{DMN}outputEntry"):
+            text = (entry.findtext(f"{DMN}text") or "").strip().strip('"')
+            if path.stem == "price-approval" and text not in {"", "none"}:
+                named.add(text)
+    assert named, "no candidate groups found"
+    assert named <= groups, f"groups missing from the identity file: {sorted(named - groups)}"

@@ -1,4 +1,4 @@
-"""Faults are survivable: engine down when an order arrives; no way to fetch the engine."""
+"""Faults are survivable: engine down when an order arrives; no way to build the engine."""
 
 from __future__ import annotations
 
@@ -29,16 +29,30 @@ def test_engine_unreachable_gives_503_and_stores_nothing(db_url: str, sessions: 
         assert s.scalar(select(func.count()).select_from(Order)) == before
 
 
-def test_missing_maven_says_how_to_point_at_a_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOORFLOW_CACHE_DIR", str(tmp_path))  # empty cache: a fetch is needed
-    monkeypatch.delenv("CAMUNDA_HOME", raising=False)
+def test_missing_maven_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOORFLOW_CACHE_DIR", str(tmp_path))  # empty cache: a build is needed
+    monkeypatch.delenv("DOORFLOW_ENGINE_JAR", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))  # no mvn on PATH
     with pytest.raises(engine.EngineUnavailable) as raised:
-        engine.ensure_distribution("8.6.0", progress=lambda _: None)
-    assert "mvn" in str(raised.value) and "CAMUNDA_HOME" in str(raised.value)
+        engine.ensure_engine_jar(progress=lambda _: None)
+    assert "mvn" in str(raised.value) and "DOORFLOW_ENGINE_JAR" in str(raised.value)
 
 
-def test_camunda_home_must_be_a_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CAMUNDA_HOME", str(tmp_path))
-    with pytest.raises(engine.EngineUnavailable, match="not an unpacked Camunda distribution"):
-        engine.ensure_distribution("8.6.0", progress=lambda _: None)
+def test_a_prebuilt_engine_jar_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOORFLOW_ENGINE_JAR", str(tmp_path / "missing.jar"))
+    with pytest.raises(engine.EngineUnavailable, match="is not a file"):
+        engine.ensure_engine_jar(progress=lambda _: None)
+
+
+def test_the_engine_jar_is_rebuilt_only_when_engine_sources_change(tmp_path: Path) -> None:
+    source = tmp_path / "engine"
+    (source / "src").mkdir(parents=True)
+    (source / "pom.xml").write_text("<project/>")
+    (source / "src" / "A.java").write_text("class A {}")
+    first = engine.source_hash(source)
+    (source / "target").mkdir()
+    (source / "target" / "junk.class").write_text("ignored")
+    (source / "Dockerfile").write_text("FROM scratch")
+    assert engine.source_hash(source) == first, "build output and the Dockerfile must not change the hash"
+    (source / "src" / "A.java").write_text("class A { int x; }")
+    assert engine.source_hash(source) != first

@@ -25,32 +25,34 @@ from tests.conftest import LiveEngine, order_payload
 pytestmark = pytest.mark.engine
 
 
-def start_installation(api: TestClient, live_engine: LiveEngine, customer: str) -> tuple[dict[str, Any], int]:
+def start_installation(api: TestClient, live_engine: LiveEngine, customer: str) -> tuple[dict[str, Any], str]:
+    """An order through the API, then door-installation started the way door-order's call activity starts it:
+    business key = the order number, variables orderId and orderNumber."""
     response = api.post("/orders", json=order_payload(customer_name=customer))
     assert response.status_code == 201, response.text
     order = response.json()
-    pik = live_engine.camunda.create_process_instance(
-        "door-installation", {"orderId": order["id"], "orderNumber": order["order_number"]}
+    pid = live_engine.client.start_process(
+        "door-installation", order["order_number"], {"orderId": order["id"], "orderNumber": order["order_number"]}
     )
-    return order, pik
+    return order, pid
 
 
 def installation_of(s: Session, order_id: int) -> Installation:
     return s.scalars(select(Installation).where(Installation.order_id == order_id)).one()
 
 
-def completed(live_engine: LiveEngine, pik: int) -> bool:
-    return live_engine.records.instance_state(pik) == "ELEMENT_COMPLETED"
+def completed(live_engine: LiveEngine, pid: str) -> bool:
+    return live_engine.history.instance_state(pid) == "COMPLETED"
 
 
 def test_installation_happy_path(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
-    order, pik = start_installation(api, live_engine, "嘉兴安装顺利有限公司")
-    staff = SimulatedStaff(live_engine.camunda, live_engine.records)
-    staff.work_until(pik, lambda: completed(live_engine, pik), timeout_s=90)
+    order, pid = start_installation(api, live_engine, "嘉兴安装顺利有限公司")
+    staff = SimulatedStaff(live_engine.client, live_engine.history)
+    staff.work_until(pid, lambda: completed(live_engine, pid), timeout_s=90)
 
-    assert live_engine.records.incidents(pik) == []
+    assert live_engine.history.incidents(pid) == []
     groups = {t.element_id: t.candidate_groups for t in staff.done}
     assert groups == {
         "ScheduleInstallation": ["installation"],
@@ -77,29 +79,31 @@ def test_installation_happy_path(
 def test_damaged_goods_wait_for_replacement_before_installing(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
-    order, pik = start_installation(api, live_engine, "湖州货损测试有限公司")
-    records = live_engine.records
-    staff = SimulatedStaff(live_engine.camunda, records)
+    order, pid = start_installation(api, live_engine, "湖州货损测试有限公司")
+    history = live_engine.history
+    staff = SimulatedStaff(live_engine.client, history)
     damaged = {"siteReady": "yes", "goodsDamaged": "yes", "checkNotes": "第 3 樘门扇运输中磕碰，漆面破损"}
 
     staff.work_until(
-        pik,
-        lambda: records.visited(pik, "RequestReplacement") == 1,
+        pid,
+        lambda: history.visited(pid, "RequestReplacement") == 1,
         overrides={"PreInstallCheck": [damaged]},
         timeout_s=60,
     )
-    records.wait_for(
-        lambda: records.visited(pik, "ReplacementGoodsArrived", "ELEMENT_ACTIVATED") == 1, 30, "waiting for goods"
-    )
-    assert not records.open_user_tasks(pik)  # nothing to install until the goods are there
+    history.wait_for(lambda: history.visited(pid, "ReplacementGoodsArrived", "started") == 1, 30, "waiting for goods")
+    assert not history.open_user_tasks(pid)  # nothing to install until the goods are there
+    # The wait is correlated by the business key (the order number), which the whole order tree shares.
+    (sub,) = history.open_message_subscriptions([pid])
+    assert (sub["eventName"], sub["activityId"]) == ("ReplacementGoodsArrived", "ReplacementGoodsArrived")
+    assert history.business_key(pid) == order["order_number"]
     response = api.post(f"/orders/{order['id']}/installation/replacement-arrived", json={"note": "补发门扇已到现场"})
     assert response.status_code == 200, response.text
     assert response.json()["arrived_at"] is not None
 
-    staff.work_until(pik, lambda: completed(live_engine, pik), timeout_s=60)
-    assert records.incidents(pik) == []
-    assert records.visited(pik, "PreInstallCheck") == 2
-    assert records.visited(pik, "Install") == 1
+    staff.work_until(pid, lambda: completed(live_engine, pid), timeout_s=60)
+    assert history.incidents(pid) == []
+    assert history.visited(pid, "PreInstallCheck") == 2
+    assert history.visited(pid, "Install") == 1
     # Nothing waits any more: a second report is refused and changes nothing.
     again = api.post(f"/orders/{order['id']}/installation/replacement-arrived", json={})
     assert again.status_code == 409
@@ -115,9 +119,9 @@ def test_damaged_goods_wait_for_replacement_before_installing(
 def test_customer_proposes_another_date_and_failed_inspection_is_fixed(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
-    order, pik = start_installation(api, live_engine, "金华改期测试有限公司")
-    records = live_engine.records
-    staff = SimulatedStaff(live_engine.camunda, records)
+    order, pid = start_installation(api, live_engine, "金华改期测试有限公司")
+    history = live_engine.history
+    staff = SimulatedStaff(live_engine.client, history)
     overrides: dict[str, Any] = {
         "ScheduleInstallation": [
             {"installDate": "2099-05-10", "installTeam": "安装一组"},
@@ -132,12 +136,12 @@ def test_customer_proposes_another_date_and_failed_inspection_is_fixed(
             {"installResult": "passed", "installFailCause": None},
         ],
     }
-    staff.work_until(pik, lambda: completed(live_engine, pik), overrides=overrides, timeout_s=90)
+    staff.work_until(pid, lambda: completed(live_engine, pid), overrides=overrides, timeout_s=90)
 
-    assert records.incidents(pik) == []
-    assert records.visited(pik, "ScheduleInstallation") == 2
-    assert records.visited(pik, "IssueInstallationPlan") == 1
-    assert records.visited(pik, "FixInstallation") == 1
+    assert history.incidents(pid) == []
+    assert history.visited(pid, "ScheduleInstallation") == 2
+    assert history.visited(pid, "IssueInstallationPlan") == 1
+    assert history.visited(pid, "FixInstallation") == 1
     with sessions() as s:
         inst = installation_of(s, order["id"])
         assert (inst.scheduled_date, inst.team) == (date(2099, 5, 12), "安装二组")
@@ -153,20 +157,20 @@ def test_customer_proposes_another_date_and_failed_inspection_is_fixed(
 def test_site_not_ready_goes_back_to_scheduling(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
-    order, pik = start_installation(api, live_engine, "丽水现场未就绪测试有限公司")
-    records = live_engine.records
-    staff = SimulatedStaff(live_engine.camunda, records)
+    order, pid = start_installation(api, live_engine, "丽水现场未就绪测试有限公司")
+    history = live_engine.history
+    staff = SimulatedStaff(live_engine.client, history)
     not_ready = {"siteReady": "no", "goodsDamaged": "no", "checkNotes": "墙面未抹灰，洞口尚未收口"}
     ready = {"siteReady": "yes", "goodsDamaged": "no", "checkNotes": "现场已具备条件"}
     staff.work_until(
-        pik, lambda: completed(live_engine, pik), overrides={"PreInstallCheck": [not_ready, ready]}, timeout_s=90
+        pid, lambda: completed(live_engine, pid), overrides={"PreInstallCheck": [not_ready, ready]}, timeout_s=90
     )
 
-    assert records.incidents(pik) == []
-    assert records.visited(pik, "ScheduleInstallation") == 2
-    assert records.visited(pik, "ConfirmInstallationDate") == 2
-    assert records.visited(pik, "IssueInstallationPlan") == 2  # a new plan for the new date
-    assert records.visited(pik, "RequestReplacement") == 0
+    assert history.incidents(pid) == []
+    assert history.visited(pid, "ScheduleInstallation") == 2
+    assert history.visited(pid, "ConfirmInstallationDate") == 2
+    assert history.visited(pid, "IssueInstallationPlan") == 2  # a new plan for the new date
+    assert history.visited(pid, "RequestReplacement") == 0
     with sessions() as s:
         inst = installation_of(s, order["id"])
         checks = s.scalars(select(SiteCheck).where(SiteCheck.installation_id == inst.id).order_by(SiteCheck.id)).all()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from doorflow import stack
 from models.audit import AuditEntry
-from models.jobs import ProcessedJob
+from models.jobs import ProcessedTask
 from models.orders.tables import Order, OrderStatus
 from tests.conftest import LiveEngine, order_payload
 
@@ -25,12 +25,13 @@ def test_order_runs_through_worker_into_the_parallel_review(
     assert order["status"] == "received"
     assert order["customer_email"] == "purchase@greentown.example"
     assert order["total_amount"] == "74658.00"  # 12 × 2380.00 + 36 × 1280.50
-    pik = order["process_instance_key"]
-    assert isinstance(pik, int)
+    pid = order["process_instance_id"]
+    assert isinstance(pid, str) and pid
 
-    records = live_engine.records
-    tasks = records.wait_for(
-        lambda: len(records.open_user_tasks(pik)) == 3 and records.open_user_tasks(pik), 60, "the three review tasks"
+    history = live_engine.history
+    assert history.business_key(pid) == order["order_number"]  # the whole order tree is keyed by it
+    tasks = history.wait_for(
+        lambda: len(history.open_user_tasks(pid)) == 3 and history.open_user_tasks(pid), 60, "the three review tasks"
     )
     groups = {t.element_id: t.candidate_groups for t in tasks}
     assert groups == {
@@ -43,21 +44,28 @@ def test_order_runs_through_worker_into_the_parallel_review(
     steps = {st["element_id"]: st for st in timeline["current_steps"]}
     assert set(steps) == set(groups)
     assert steps["ReviewMaterialSupply"]["candidate_groups"] == ["purchasing"]
-    assert {st["user_task_key"] for st in steps.values()} == {t.key for t in tasks}
+    assert {st["user_task_id"] for st in steps.values()} == {t.id for t in tasks}
+    assert steps["ReviewMaterialSupply"]["element_type"] == "userTask"
+    assert steps["ReviewMaterialSupply"]["name"] == "评审原材料供应"
     assert [f["action"] for f in timeline["facts"]] == ["order.created", "order.registered"]
 
     # The worker ran before the user tasks were created: its row is there.
     with sessions() as s:
         stored = s.get(Order, order["id"])
         assert stored is not None and stored.status == OrderStatus.REGISTERED
-        job = s.scalars(select(ProcessedJob).where(ProcessedJob.business_key == f"order:{order['id']}")).one()
+        job = s.scalars(select(ProcessedTask).where(ProcessedTask.business_key == f"order:{order['id']}")).one()
+        assert job.task_type == "doorflow.order.register"
         assert job.result["orderNumber"] == order["order_number"]
         assert job.result["customerEmail"] == "purchase@greentown.example"
         assert job.result["followUpDelay"] == "P7D"
         trail = select(AuditEntry).where(AuditEntry.entity == "order", AuditEntry.entity_id == str(order["id"]))
         actions = [a.action for a in s.scalars(trail)]
         assert actions == ["order.created", "order.registered"]
-    assert records.incidents(pik) == []
+    # What the worker handed the process: primitives only (no Json, no serialized objects).
+    assert history.variable(pid, "orderNumber") == order["order_number"]
+    assert history.variable(pid, "minLeadTimeDays") == 30
+    assert history.variable(pid, "depositReminderAfter") == "P3D"
+    assert history.incidents(pid) == []
 
 
 @pytest.mark.parametrize(
@@ -71,9 +79,9 @@ def test_order_runs_through_worker_into_the_parallel_review(
         ({"lines": [dict(order_payload()["lines"][0], handing="upside_down")]}, ["body", "lines", 0, "handing"]),  # type: ignore[index]
         ({"lines": [dict(order_payload()["lines"][0], quantity=0)]}, ["body", "lines", 0, "quantity"]),  # type: ignore[index]
         (
-            {"lines": [dict(order_payload()["lines"][0], wall_thickness_mm=5_000_000_000)]},
+            {"lines": [dict(order_payload()["lines"][0], wall_thickness_mm=5_000_000_000)]},  # type: ignore[index]
             ["body", "lines", 0, "wall_thickness_mm"],
-        ),  # type: ignore[index]
+        ),
         ({"lines": [dict(order_payload()["lines"][0], unit_price="9999999999.99", quantity=500)]}, ["body", "lines"]),  # type: ignore[index]
         ({"lines": [order_payload()["lines"][0]] * 201}, ["body", "lines"]),  # type: ignore[index]
         ({"customer_email": "not-an-address"}, ["body", "customer_email"]),
@@ -103,25 +111,20 @@ def test_invalid_order_is_refused_and_nothing_is_stored(
 
 
 def _door_order_starts(live_engine: LiveEngine) -> int:
-    return sum(
-        1
-        for r in live_engine.records.events("PROCESS_INSTANCE")
-        if r["intent"] == "ELEMENT_ACTIVATED"
-        and r["value"]["bpmnElementType"] == "PROCESS"
-        and r["value"]["bpmnProcessId"] == "door-order"
-    )
+    counted = live_engine.client.get("/history/process-instance/count", processDefinitionKey="door-order")
+    return int(counted["count"])
 
 
 def test_bad_job_data_becomes_an_incident_without_retries(live_engine: LiveEngine, workers: stack.Child) -> None:
-    """A worker never dies on bad data: the job fails once, with no retries left, and Operate shows why."""
-    # orderNumber is there as for every door-order start: the ChangeRequested subscription is keyed on it.
-    pik = live_engine.camunda.create_process_instance(
-        "door-order", {"orderId": "not-a-number", "orderNumber": "DO20990101-BAD01"}
+    """A worker never dies on bad data: the task fails once, with no retries left, and Cockpit shows why."""
+    pid = live_engine.client.start_process(
+        "door-order", "DO20990101-BAD01", {"orderId": "not-a-number", "orderNumber": "DO20990101-BAD01"}
     )
-    records = live_engine.records
-    incident = records.wait_for(lambda: records.incidents(pik), 30, "the incident")[0]
-    assert incident["value"]["errorType"] == "JOB_NO_RETRIES"
-    assert "bad job data" in incident["value"]["errorMessage"]
-    failures = [r for r in records.events("JOB") if r["intent"] == "FAILED" and r["value"]["processInstanceKey"] == pik]
+    history = live_engine.history
+    incident = history.wait_for(lambda: history.incidents(pid), 30, "the incident")[0]
+    assert incident["incidentType"] == "failedExternalTask"
+    assert incident["activityId"] == "RegisterOrder" and incident["open"]
+    assert "bad task data" in incident["incidentMessage"] and "orderId" in incident["incidentMessage"]
+    failures = live_engine.client.get("/history/external-task-log", processInstanceId=pid, failureLog="true")
     assert len(failures) == 1  # not retried
     assert workers.proc.poll() is None  # the worker is still serving

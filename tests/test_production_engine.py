@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from doorflow import stack
+from doorflow.operaton import parse_date
 from doorflow.settings import get_settings
 from doorflow.staff import SimulatedStaff
 from models.db import unit_of_work
@@ -58,16 +59,17 @@ STEEL_AND_WOOD = [
 
 def start_production(
     api: TestClient, live_engine: LiveEngine, customer: str, **overrides: Any
-) -> tuple[dict[str, Any], int]:
-    """An order through the API (its door-order instance starts too), then door-production started directly."""
+) -> tuple[dict[str, Any], str]:
+    """An order through the API (its door-order instance starts too), then door-production started directly,
+    the way door-order's call activity starts it: business key = the order number, orderId and orderNumber."""
     overrides.setdefault("lines", STEEL_AND_WOOD)
     response = api.post("/orders", json=order_payload(customer_name=customer, **overrides))
     assert response.status_code == 201, response.text
     order = response.json()
-    pik = live_engine.camunda.create_process_instance(
-        "door-production", {"orderId": order["id"], "orderNumber": order["order_number"]}
+    pid = live_engine.client.start_process(
+        "door-production", order["order_number"], {"orderId": order["id"], "orderNumber": order["order_number"]}
     )
-    return order, pik
+    return order, pid
 
 
 class Warehouse:
@@ -89,21 +91,27 @@ class Warehouse:
 
 def run_to_end(
     live_engine: LiveEngine,
-    pik: int,
+    pid: str,
     warehouse: Warehouse,
     overrides: dict[str, Any] | None = None,
     staff: SimulatedStaff | None = None,
 ) -> SimulatedStaff:
-    records = live_engine.records
-    staff = staff or SimulatedStaff(live_engine.camunda, records)
+    history = live_engine.history
+    staff = staff or SimulatedStaff(live_engine.client, history)
 
     def done() -> bool:
         warehouse.deliver()
-        return records.instance_state(pik) == "ELEMENT_COMPLETED"
+        return history.instance_state(pid) == "COMPLETED"
 
-    staff.work_until(pik, done, overrides=overrides, timeout_s=120)
-    assert records.incidents(pik) == []
+    staff.work_until(pid, done, overrides=overrides, timeout_s=180)
+    assert history.incidents(pid) == []
     return staff
+
+
+def timer_due_dates(live_engine: LiveEngine, pid: str) -> list[datetime]:
+    """Due dates of the instance's timer jobs (the production due check)."""
+    jobs = live_engine.client.get("/job", processInstanceId=pid, timers="true")
+    return sorted(parse_date(job["dueDate"]) for job in jobs)
 
 
 def plans_of(s: Session, order_id: int) -> list[ProductionPlan]:
@@ -118,17 +126,37 @@ def test_production_happy_path(
     # 250 fire doors need more fire-door cores than the 200 in stock: two shortages, bought in parallel.
     fire = {"door_type": "fire", "width_mm": 1200, "height_mm": 2100, "handing": "right_outswing", "quantity": 250,
             "unit_price": "1860.00"}  # fmt: skip
-    order, pik = start_production(api, live_engine, "杭州滨江生产顺利有限公司", lines=[*STEEL_AND_WOOD, fire])
-    warehouse = Warehouse(api, order["id"])
-    staff = run_to_end(live_engine, pik, warehouse)
+    order, pid = start_production(api, live_engine, "杭州滨江生产顺利有限公司", lines=[*STEEL_AND_WOOD, fire])
+    history = live_engine.history
+    staff = SimulatedStaff(live_engine.client, history)
 
-    records = live_engine.records
+    def both_waiting() -> list[dict[str, Any]]:
+        subs = [sub for sub in history.open_message_subscriptions([pid]) if sub["eventName"] == "GoodsReceived"]
+        return subs if len(subs) == 2 else []
+
+    # The engine carries only a count; each parallel instance loaded its own stored shortage by loopCounter
+    # and waits for its own purchase order: the local correlation key purchaseOrderNumber of its wait.
+    waiting = staff.work_until(pid, both_waiting, timeout_s=120)
+    assert history.variable(pid, "shortageCount") == 2
+    assert history.variable(pid, "shortages") is None and history.variable(pid, "stages") is None
+    ordered = {po["number"]: po["material_code"] for po in api.get(f"/orders/{order['id']}/purchase-orders").json()}
+    assert sorted(ordered.values()) == ["FIRE-CORE", "LOCK-CORE-C"]
+    assert sorted(sub["variables"]["purchaseOrderNumber"] for sub in waiting) == sorted(ordered)
+    indexes = live_engine.client.get("/history/variable-instance", processInstanceId=pid, variableName="shortageIndex")
+    assert sorted(row["value"] for row in indexes) == [0, 1]  # one instance per loopCounter
+    process_scope = live_engine.client.get(f"/process-instance/{pid}/variables")
+    assert "purchaseOrderNumber" not in process_scope  # local to each instance, not the process's
+    assert {"shortageCount", "stageCount", "planId"} <= set(process_scope)
+    warehouse = Warehouse(api, order["id"])
+    run_to_end(live_engine, pid, warehouse, staff=staff)
+
     assert [t.element_id for t in staff.done].count("ReportStageProgress") == 5
     assert {t.candidate_groups[0] for t in staff.done if t.element_id == "ReviewPlan"} == {"technical"}
-    assert records.visited(pik, "RaisePurchaseOrder") == 2  # lock cores and fire-door cores are short
-    assert records.visited(pik, "StockIn") == 2
+    assert history.visited(pid, "RaisePurchaseOrder") == 2  # lock cores and fire-door cores are short
+    assert history.visited(pid, "StockIn") == 2
     assert [t.candidate_groups for t in staff.done if t.element_id == "IncomingInspection"] == [["quality"]] * 2
-    assert records.visited(pik, "ReportDelay", "ELEMENT_ACTIVATED") == 0
+    assert history.visited(pid, "ReportDelay", "started") == 0
+    assert history.visited(pid, "LoadStage") == 5  # one stage loaded per sequential instance
     with sessions() as s:
         (plan,) = plans_of(s, order["id"])
         assert plan.status == PlanStatus.PACKED and plan.version == 1
@@ -175,17 +203,38 @@ def test_production_happy_path(
         )
 
 
+def test_without_shortages_nothing_is_bought(
+    api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    """Two wooden doors: stock has everything, so the purchase multi-instance runs no instance at all."""
+    order, pid = start_production(api, live_engine, "衢州库存充足测试有限公司", lines=[STEEL_AND_WOOD[1]])
+    run_to_end(live_engine, pid, Warehouse(api, order["id"]))
+
+    history = live_engine.history
+    assert history.variable(pid, "shortageCount") == 0
+    assert history.visited(pid, "RaisePurchaseOrder", "started") == 0
+    assert history.visited(pid, "GoodsReceived", "started") == 0
+    assert history.visited(pid, "ProduceStage") == 5 and history.visited(pid, "PackGoods") == 1
+    with sessions() as s:
+        assert s.scalars(select(PurchaseOrder).where(PurchaseOrder.order_id == order["id"])).all() == []
+        (plan,) = plans_of(s, order["id"])
+        assert plan.status == PlanStatus.PACKED
+        assert {
+            a.source for a in s.scalars(select(MaterialAllocation).where(MaterialAllocation.order_id == order["id"]))
+        } == {"stock"}
+
+
 def test_incoming_inspection_failure_returns_goods_and_reorders(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
-    order, pik = start_production(api, live_engine, "宁波来料不合格测试有限公司")
+    order, pid = start_production(api, live_engine, "宁波来料不合格测试有限公司")
     failed = {"incomingResult": "failed", "incomingFailCause": "锁芯无 C 级认证标识，抽检 3 件钥匙互开"}
     passed = {"incomingResult": "passed", "incomingFailCause": None}
-    run_to_end(live_engine, pik, Warehouse(api, order["id"]), {"IncomingInspection": [failed, passed]})
+    run_to_end(live_engine, pid, Warehouse(api, order["id"]), {"IncomingInspection": [failed, passed]})
 
-    records = live_engine.records
-    assert records.visited(pik, "ReturnAndReorder") == 1
-    assert records.visited(pik, "GoodsReceived") == 2
+    history = live_engine.history
+    assert history.visited(pid, "ReturnAndReorder") == 1
+    assert history.visited(pid, "GoodsReceived") == 2
     with sessions() as s:
         first, second = s.scalars(
             select(PurchaseOrder).where(PurchaseOrder.order_id == order["id"]).order_by(PurchaseOrder.id)
@@ -207,7 +256,7 @@ def test_incoming_inspection_failure_returns_goods_and_reorders(
 def test_plan_rejection_and_final_inspection_failure_lead_to_replan_and_rework(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
-    order, pik = start_production(api, live_engine, "温州返工测试有限公司")
+    order, pid = start_production(api, live_engine, "温州返工测试有限公司")
     overrides = {
         "ReviewPlan": [
             {"planDecision": "rejected", "planReviewComments": "表面处理工期不足，请按新版工艺预留固化时间"},
@@ -218,12 +267,12 @@ def test_plan_rejection_and_final_inspection_failure_lead_to_replan_and_rework(
             {"finalResult": "passed", "finalFailCause": None},
         ],
     }
-    run_to_end(live_engine, pik, Warehouse(api, order["id"]), overrides)
+    run_to_end(live_engine, pid, Warehouse(api, order["id"]), overrides)
 
-    records = live_engine.records
-    assert records.visited(pik, "CreatePlan") == 2
-    assert records.visited(pik, "Rework") == 1
-    assert records.visited(pik, "FinalInspection") == 2
+    history = live_engine.history
+    assert history.visited(pid, "CreatePlan") == 2
+    assert history.visited(pid, "Rework") == 1
+    assert history.visited(pid, "FinalInspection") == 2
     with sessions() as s:
         v1, v2 = plans_of(s, order["id"])
         assert (v1.version, v1.status, v1.review_comments) == (
@@ -250,31 +299,35 @@ def test_production_delay_timer_raises_a_delay_while_production_goes_on(
 ) -> None:
     # Due soon (delivery in buffer + 1 days), so the engine clock only moves a day or two forward.
     requested = date.today() + timedelta(days=get_settings().production_due_buffer_days + 1)
-    order, pik = start_production(
+    order, pid = start_production(
         api, live_engine, "绍兴延期测试有限公司", requested_delivery_date=requested.isoformat()
     )
-    records = live_engine.records
+    history = live_engine.history
     warehouse = Warehouse(api, order["id"])
-    staff = SimulatedStaff(live_engine.camunda, records)
+    staff = SimulatedStaff(live_engine.client, history)
 
     def stage_open() -> bool:
         warehouse.deliver()
-        return any(t.element_id == "ReportStageProgress" for t in records.open_user_tasks(pik))
+        return any(t.element_id == "ReportStageProgress" for t in history.open_user_tasks(pid))
 
-    staff.work_until(pik, stage_open, stop_at={"ReportStageProgress"}, timeout_s=90)
-    assert records.visited(pik, "ReportDelay", "ELEMENT_ACTIVATED") == 0
+    staff.work_until(pid, stage_open, stop_at={"ReportStageProgress"}, timeout_s=90)
+    assert history.visited(pid, "ReportDelay", "started") == 0
     due = date.today() + timedelta(days=1)
-    # Due at 18:00 Beijing time (UTC+8); move the engine clock a minute past it.
+    # The cycle R/${productionDueAt}/${dueCheckInterval} first fires at the due time, 18:00 Beijing time (UTC+8).
+    assert timer_due_dates(live_engine, pid) == [datetime.combine(due, time(10, 0), tzinfo=UTC)]
+    # Move the engine clock a minute past it.
     past_due = datetime.combine(due, time(10, 1), tzinfo=UTC)
     try:
-        live_engine.camunda.pin_clock(int(past_due.timestamp() * 1000))
-        records.wait_for(
-            lambda: any(t.element_id == "ReportDelay" for t in records.open_user_tasks(pik)), 60, "the delay user task"
+        live_engine.client.pin_clock(int(past_due.timestamp() * 1000))
+        history.wait_for(
+            lambda: any(t.element_id == "ReportDelay" for t in history.open_user_tasks(pid)), 60, "the delay user task"
         )
+        # The cycle goes on: the next check one interval (a day) after the first.
+        assert timer_due_dates(live_engine, pid) == [datetime.combine(due + timedelta(days=1), time(10, 0), tzinfo=UTC)]
     finally:
         reset_engine_clock(live_engine)
     # The production was not interrupted: the stage task is still open next to the delay task.
-    assert {t.element_id for t in records.open_user_tasks(pik)} == {"ReportStageProgress", "ReportDelay"}
+    assert {t.element_id for t in history.open_user_tasks(pid)} == {"ReportStageProgress", "ReportDelay"}
     delay_answer = {
         "delayCause": "force_majeure",
         "delayCauseDetail": "台风“梅花”导致园区停电三天",
@@ -282,13 +335,13 @@ def test_production_delay_timer_raises_a_delay_while_production_goes_on(
         "newDueDate": (due + timedelta(days=10)).isoformat(),
         "delayResponsibility": "不可抗力，双方均无责任",
     }
-    run_to_end(live_engine, pik, warehouse, {"ReportDelay": delay_answer}, staff)
+    run_to_end(live_engine, pid, warehouse, {"ReportDelay": delay_answer}, staff)
 
-    assert records.visited(pik, "RecordDelay") == 1
-    assert records.visited(pik, "DelayHandled") == 1
-    assert records.visited(pik, "PackGoods") == 1
-    assert records.visited(pik, "ProductionWork") == 1  # completed once, never cancelled
-    assert records.visited(pik, "ProductionWork", "ELEMENT_TERMINATED") == 0
+    assert history.visited(pid, "RecordDelay") == 1
+    assert history.visited(pid, "DelayHandled") == 1
+    assert history.visited(pid, "PackGoods") == 1
+    assert history.visited(pid, "ProductionWork") == 1  # completed once, never cancelled
+    assert history.visited(pid, "ProductionWork", "canceled") == 0
     with sessions() as s:
         (delay,) = s.scalars(select(ProductionDelay).where(ProductionDelay.order_id == order["id"])).all()
         assert delay.cause.value == "force_majeure" and delay.customer_informed
@@ -305,37 +358,37 @@ def test_a_shifted_plan_is_not_reported_late_at_its_old_due_time(
 ) -> None:
     """The due check runs from the due time on and compares with the plan's current due date."""
     requested = date.today() + timedelta(days=get_settings().production_due_buffer_days + 1)
-    order, pik = start_production(
+    order, pid = start_production(
         api, live_engine, "嘉兴计划顺延测试有限公司", requested_delivery_date=requested.isoformat()
     )
-    records = live_engine.records
+    history = live_engine.history
     warehouse = Warehouse(api, order["id"])
-    staff = SimulatedStaff(live_engine.camunda, records)
+    staff = SimulatedStaff(live_engine.client, history)
 
     def stage_open() -> bool:
         warehouse.deliver()
-        return any(t.element_id == "ReportStageProgress" for t in records.open_user_tasks(pik))
+        return any(t.element_id == "ReportStageProgress" for t in history.open_user_tasks(pid))
 
-    staff.work_until(pik, stage_open, stop_at={"ReportStageProgress"}, timeout_s=90)
+    staff.work_until(pid, stage_open, stop_at={"ReportStageProgress"}, timeout_s=90)
     due = date.today() + timedelta(days=1)
     # An approved change costs two days: the running plan's due date moves (see models/changes).
     with unit_of_work(sessions) as s:
         assert shift_plan_for_change(s, order["id"], 2, "变更 测试", actor="test") is not None
     try:
         # At the old due time the check finds production on plan: no delay is raised.
-        live_engine.camunda.pin_clock(int(datetime.combine(due, time(10, 1), tzinfo=UTC).timestamp() * 1000))
-        records.wait_for(lambda: records.visited(pik, "NotLate") >= 1, 60, "the on-plan check")
-        assert records.visited(pik, "ReportDelay", "ELEMENT_ACTIVATED") == 0
+        live_engine.client.pin_clock(int(datetime.combine(due, time(10, 1), tzinfo=UTC).timestamp() * 1000))
+        history.wait_for(lambda: history.visited(pid, "NotLate") >= 1, 60, "the on-plan check")
+        assert history.visited(pid, "ReportDelay", "started") == 0
         # Past the shifted due time the daily check finds it late.
         later = datetime.combine(due + timedelta(days=2), time(10, 1), tzinfo=UTC)
-        live_engine.camunda.pin_clock(int(later.timestamp() * 1000))
-        records.wait_for(
-            lambda: any(t.element_id == "ReportDelay" for t in records.open_user_tasks(pik)), 60, "the delay task"
+        live_engine.client.pin_clock(int(later.timestamp() * 1000))
+        history.wait_for(
+            lambda: any(t.element_id == "ReportDelay" for t in history.open_user_tasks(pid)), 60, "the delay task"
         )
     finally:
         reset_engine_clock(live_engine)
-    assert records.visited(pik, "ReportDelay", "ELEMENT_ACTIVATED") == 1  # raised once, not at every check
-    assert records.incidents(pik) == []
+    assert history.visited(pid, "ReportDelay", "started") == 1  # raised once, not at every check
+    assert history.incidents(pid) == []
 
 
 def test_goods_receipt_api_refuses_bad_receipts(api: TestClient, live_engine: LiveEngine) -> None:

@@ -1,75 +1,101 @@
-"""A production job the engine hands out twice has one effect (no worker process runs in this module)."""
+"""A production task the engine hands out twice has one effect (no worker process runs in this module)."""
 
 from __future__ import annotations
 
-import asyncio
+from typing import Any
 
 import pytest
-from pyzeebe import Job, create_insecure_channel
-from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from doorflow.settings import Settings
+from doorflow.operaton import decode, encode
 from models.audit import AuditEntry
 from models.db import unit_of_work
-from models.jobs import ProcessedJob
+from models.jobs import ProcessedTask
 from models.orders.schemas import OrderIn
 from models.orders.service import OrderLimits, create_order
 from models.production.tables import ProductionPlan
-from tests.conftest import LiveEngine, order_payload
-from tests.jobs import activate_job
-from workers.main import build_router
+from tests.conftest import LiveEngine, make_settings, order_payload
+from workers.external import LockedTask
+from workers.main import make_executor
 from workers.registry import TaskType
 
 pytestmark = pytest.mark.engine
 
+WORKER_ID = "test-production-redelivery"
 
-def test_plan_job_delivered_twice_makes_one_plan(live_engine: LiveEngine, sessions: sessionmaker[Session]) -> None:
-    # Stored through the service without starting door-order: its register job would wait here with no
-    # worker and be picked up by the next module's redelivery test.
+
+def fetch_and_lock(live_engine: LiveEngine, business_key: str, lock_ms: int, timeout_s: float) -> LockedTask:
+    """Lock the plan task of this order as a worker would (long-polling until the engine has it)."""
+    body = {
+        "workerId": WORKER_ID,
+        "maxTasks": 1,
+        "asyncResponseTimeout": 1_000,
+        "topics": [{"topicName": TaskType.PRODUCTION_PLAN.value, "lockDuration": lock_ms, "businessKey": business_key}],
+    }
+
+    def locked() -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = live_engine.client.call("POST", "/external-task/fetchAndLock", json=body)
+        return rows
+
+    (row,) = live_engine.history.wait_for(locked, timeout_s, "the production plan task")
+    return LockedTask(
+        id=row["id"],
+        topic=row["topicName"],
+        process_instance_id=row["processInstanceId"],
+        element_id=row["activityId"],
+        business_key=row.get("businessKey"),
+        retries=row.get("retries"),
+        variables=decode(row.get("variables")),
+    )
+
+
+def test_plan_task_delivered_twice_makes_one_plan(
+    live_engine: LiveEngine, db_url: str, sessions: sessionmaker[Session]
+) -> None:
+    # Stored through the service without starting door-order: its register task would wait here with no
+    # worker and be picked up by the next module's workers.
     with unit_of_work(sessions) as s:
         stored = create_order(
             s,
             OrderIn.model_validate(order_payload(customer_name="台州重复投递生产测试有限公司")),
-            lambda _variables: None,
+            lambda _variables: None,  # type: ignore[arg-type,return-value]
             limits=OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500),
             actor="test",
         )
-        order = {"id": stored.id, "order_number": stored.order_number}
-    pik = live_engine.camunda.create_process_instance(
-        "door-production", {"orderId": order["id"], "orderNumber": order["order_number"]}
+        order_id, order_number = stored.id, stored.order_number
+    pid = live_engine.client.start_process(
+        "door-production", order_number, {"orderId": order_id, "orderNumber": order_number}
     )
-    router = build_router(sessions, Settings(database_url="unused"))
-    handler = next(t for t in router.tasks if t.type == TaskType.PRODUCTION_PLAN.value).original_function
+    execute = make_executor(sessions, make_settings(db_url, live_engine.cfg.url))
 
-    async def scenario() -> tuple[Job, Job, dict[str, object], dict[str, object]]:
-        channel = create_insecure_channel(grpc_address=live_engine.cfg.grpc_address)
-        adapter = ZeebeAdapter(channel)
-        first = await activate_job(adapter, TaskType.PRODUCTION_PLAN, 1_000, lambda j: j.process_instance_key == pik)
-        first_result = handler(first)
-        # Not completed: the engine times the job out and hands the same job out again.
-        second = await activate_job(adapter, TaskType.PRODUCTION_PLAN, 30_000, lambda j: j.process_instance_key == pik)
-        second_result = handler(second)
-        await adapter.complete_job(job_key=second.key, variables=second_result)
-        await channel.close()
-        return first, second, first_result, second_result
+    # A worker runs the task but never reports (it died): the lock runs out and the engine hands the same
+    # task out again; the second run finds the first one's record and returns its result unchanged.
+    first = fetch_and_lock(live_engine, order_number, 1_000, 30)
+    first_outcome = execute(first)
+    second = fetch_and_lock(live_engine, order_number, 30_000, 30)
+    second_outcome = execute(second)
+    live_engine.client.call(
+        "POST",
+        f"/external-task/{second.id}/complete",
+        json={"workerId": WORKER_ID, "variables": encode(second_outcome.variables)},
+    )
 
-    first, second, first_result, second_result = asyncio.run(scenario())
-
-    assert second.key == first.key
-    assert second_result == first_result
-    assert first_result["planVersion"] == 1
+    assert second.id == first.id and first.process_instance_id == pid
+    assert (first_outcome.kind, second_outcome.kind) == ("complete", "complete")
+    assert second_outcome.variables == first_outcome.variables
+    assert first_outcome.variables["planVersion"] == 1 and first_outcome.variables["stageCount"] == 5
     with sessions() as s:
-        plans = s.scalars(select(ProductionPlan).where(ProductionPlan.order_id == order["id"])).all()
+        plans = s.scalars(select(ProductionPlan).where(ProductionPlan.order_id == order_id)).all()
         assert [p.version for p in plans] == [1]
         assert len(plans[0].stages) == 5
-        assert len(s.scalars(select(ProcessedJob).where(ProcessedJob.job_key == first.key)).all()) == 1
+        assert len(s.scalars(select(ProcessedTask).where(ProcessedTask.task_id == first.id)).all()) == 1
         created = s.scalars(
             select(AuditEntry).where(AuditEntry.entity == "production_plan", AuditEntry.entity_id == str(plans[0].id))
         ).all()
         assert [a.action for a in created] == ["production_plan.created"]
 
-    records = live_engine.records
-    task = records.wait_for(lambda: records.open_user_tasks(pik), 30, "the review task after the completed job")[0]
+    history = live_engine.history
+    task = history.wait_for(lambda: history.open_user_tasks(pid), 30, "the review task after the completed task")[0]
     assert task.element_id == "ReviewPlan" and task.candidate_groups == ["technical"]
+    assert history.variable(pid, "stageCount") == 5 and history.variable(pid, "planId") == plans[0].id

@@ -1,62 +1,85 @@
-"""Zeebe delivers jobs at least once: a job the engine hands out twice has one effect."""
+"""External tasks are delivered at least once: a task the engine hands out twice has one effect.
+
+No worker process runs in this module: the test locks the order's register task itself, as a worker would.
+"""
 
 from __future__ import annotations
 
-import asyncio
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pyzeebe import Job, create_insecure_channel
-from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from doorflow.settings import Settings
+from doorflow.operaton import decode, encode
 from models.audit import AuditEntry
-from models.jobs import ProcessedJob
+from models.jobs import ProcessedTask
 from models.orders.tables import Order, OrderStatus
-from tests.conftest import LiveEngine, order_payload
-from tests.jobs import activate_job
-from workers.main import build_router
+from tests.conftest import LiveEngine, make_settings, order_payload
+from workers.external import LockedTask
+from workers.main import make_executor
 from workers.registry import TaskType
 
 pytestmark = pytest.mark.engine
 
+WORKER_ID = "test-order-redelivery"
 
-def test_same_job_delivered_twice_has_one_effect(
-    api: TestClient, live_engine: LiveEngine, sessions: sessionmaker[Session]
+
+def fetch_and_lock(live_engine: LiveEngine, business_key: str, lock_ms: int, timeout_s: float) -> LockedTask:
+    """Lock this order's register task as a worker would (polling until the engine hands it out)."""
+    body = {
+        "workerId": WORKER_ID,
+        "maxTasks": 1,
+        "asyncResponseTimeout": 1_000,
+        "topics": [{"topicName": TaskType.ORDER_REGISTER.value, "lockDuration": lock_ms, "businessKey": business_key}],
+    }
+
+    def locked() -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = live_engine.client.call("POST", "/external-task/fetchAndLock", json=body)
+        return rows
+
+    (row,) = live_engine.history.wait_for(locked, timeout_s, "the register task")
+    return LockedTask(
+        id=row["id"],
+        topic=row["topicName"],
+        process_instance_id=row["processInstanceId"],
+        element_id=row["activityId"],
+        business_key=row.get("businessKey"),
+        retries=row.get("retries"),
+        variables=decode(row.get("variables")),
+    )
+
+
+def test_same_task_delivered_twice_has_one_effect(
+    api: TestClient, live_engine: LiveEngine, db_url: str, sessions: sessionmaker[Session]
 ) -> None:
     order = api.post("/orders", json=order_payload(customer_name="宁波重复投递测试有限公司")).json()
-    router = build_router(sessions, Settings(database_url="unused"))
-    task = next(t for t in router.tasks if t.type == TaskType.ORDER_REGISTER.value)
-    handler = task.original_function
+    pid = order["process_instance_id"]
+    execute = make_executor(sessions, make_settings(db_url, live_engine.cfg.url))
 
-    async def scenario() -> tuple[Job, Job, dict[str, object], dict[str, object]]:
-        channel = create_insecure_channel(grpc_address=live_engine.cfg.grpc_address)
-        adapter = ZeebeAdapter(channel)
-        first = await activate_job(
-            adapter, TaskType.ORDER_REGISTER, 1_000, lambda j: j.variables.get("orderId") == order["id"]
-        )
-        first_result = handler(first)
-        # Not completed: the engine times the job out and hands the same job out again.
-        second = await activate_job(
-            adapter, TaskType.ORDER_REGISTER, 30_000, lambda j: j.variables.get("orderId") == order["id"]
-        )
-        second_result = handler(second)
-        await adapter.complete_job(job_key=second.key, variables=second_result)
-        await channel.close()
-        return first, second, first_result, second_result
+    # A worker runs the task but never reports (it died): the lock runs out and the engine hands the same
+    # task out again; the second run finds the first one's record and returns its result unchanged.
+    first = fetch_and_lock(live_engine, order["order_number"], 1_000, 30)
+    first_outcome = execute(first)
+    second = fetch_and_lock(live_engine, order["order_number"], 30_000, 30)
+    second_outcome = execute(second)
+    live_engine.client.call(
+        "POST",
+        f"/external-task/{second.id}/complete",
+        json={"workerId": WORKER_ID, "variables": encode(second_outcome.variables)},
+    )
 
-    first, second, first_result, second_result = asyncio.run(scenario())
-
-    assert second.key == first.key
+    assert second.id == first.id and first.process_instance_id == pid and first.element_id == "RegisterOrder"
+    assert first.business_key == order["order_number"]
     assert second.variables["orderId"] == order["id"]
-    assert second_result == first_result
-    assert first_result["orderNumber"] == order["order_number"]
+    assert (first_outcome.kind, second_outcome.kind) == ("complete", "complete")
+    assert second_outcome.variables == first_outcome.variables
+    assert first_outcome.variables["orderNumber"] == order["order_number"]
     with sessions() as s:
         stored = s.get(Order, order["id"])
         assert stored is not None and stored.status == OrderStatus.REGISTERED
-        assert len(s.scalars(select(ProcessedJob).where(ProcessedJob.job_key == first.key)).all()) == 1
+        assert len(s.scalars(select(ProcessedTask).where(ProcessedTask.task_id == first.id)).all()) == 1
         registered = s.scalars(
             select(AuditEntry).where(
                 AuditEntry.entity == "order",
@@ -66,13 +89,13 @@ def test_same_job_delivered_twice_has_one_effect(
         ).all()
         assert len(registered) == 1
 
-    records = live_engine.records
-    pik = order["process_instance_key"]
-    opened = records.wait_for(
-        lambda: len(records.open_user_tasks(pik)) == 3 and records.open_user_tasks(pik), 30, "the review user tasks"
+    history = live_engine.history
+    opened = history.wait_for(
+        lambda: len(history.open_user_tasks(pid)) == 3 and history.open_user_tasks(pid), 30, "the review user tasks"
     )
     assert {t.element_id for t in opened} == {
         "ReviewProductionCapacity",
         "ReviewMaterialSupply",
         "ReviewInstallationCapacity",
     }
+    assert history.variable(pid, "followUpDelay") == "P7D"
