@@ -71,7 +71,7 @@ class EngineHistory:
         return self._tasks(processInstanceId=process_instance_id)
 
     def open_user_tasks_in_tree(self, root_id: str) -> list[UserTask]:
-        return self._tasks(processInstanceIdIn=",".join(sorted(self.instance_tree(root_id))))
+        return [task for pid in sorted(self.instance_tree(root_id)) for task in self._tasks(processInstanceId=pid)]
 
     def task_variables(self, task_id: str) -> dict[str, Any]:
         """The variables a task sees (its own scope and every scope above it)."""
@@ -143,8 +143,8 @@ class EngineHistory:
         ids = sorted(set(process_instance_ids))
         if not ids:
             return []
-        rows: list[dict[str, Any]] = self.client.get("/incident", processInstanceIdIn=",".join(ids))
-        return rows
+        # The incident query filters by one instance at a time (an unknown filter would be ignored, not refused).
+        return [row for pid in ids for row in self.client.get("/incident", processInstanceId=pid)]
 
     def open_message_subscriptions(self, tree: Iterable[str]) -> list[dict[str, Any]]:
         """Message events of these instances that wait now: id, eventName, processInstanceId, activityId,
