@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from doorflow.operaton import decode, encode
+from doorflow.operaton import encode
 from models.audit import AuditEntry
 from models.db import unit_of_work
 from models.jobs import ProcessedTask
@@ -16,38 +14,13 @@ from models.orders.schemas import OrderIn
 from models.orders.service import OrderLimits, create_order
 from models.production.tables import ProductionPlan
 from tests.conftest import LiveEngine, make_settings, order_payload
-from workers.external import LockedTask
+from tests.redelivery import fetch_and_lock
 from workers.main import make_executor
 from workers.registry import TaskType
 
 pytestmark = pytest.mark.engine
 
 WORKER_ID = "test-production-redelivery"
-
-
-def fetch_and_lock(live_engine: LiveEngine, business_key: str, lock_ms: int, timeout_s: float) -> LockedTask:
-    """Lock the plan task of this order as a worker would (long-polling until the engine has it)."""
-    body = {
-        "workerId": WORKER_ID,
-        "maxTasks": 1,
-        "asyncResponseTimeout": 1_000,
-        "topics": [{"topicName": TaskType.PRODUCTION_PLAN.value, "lockDuration": lock_ms, "businessKey": business_key}],
-    }
-
-    def locked() -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = live_engine.client.call("POST", "/external-task/fetchAndLock", json=body)
-        return rows
-
-    (row,) = live_engine.history.wait_for(locked, timeout_s, "the production plan task")
-    return LockedTask(
-        id=row["id"],
-        topic=row["topicName"],
-        process_instance_id=row["processInstanceId"],
-        element_id=row["activityId"],
-        business_key=row.get("businessKey"),
-        retries=row.get("retries"),
-        variables=decode(row.get("variables")),
-    )
 
 
 def test_plan_task_delivered_twice_makes_one_plan(
@@ -71,9 +44,9 @@ def test_plan_task_delivered_twice_makes_one_plan(
 
     # A worker runs the task but never reports (it died): the lock runs out and the engine hands the same
     # task out again; the second run finds the first one's record and returns its result unchanged.
-    first = fetch_and_lock(live_engine, order_number, 1_000, 30)
+    first = fetch_and_lock(live_engine, TaskType.PRODUCTION_PLAN, order_number, 1_000, 30, WORKER_ID)
     first_outcome = execute(first)
-    second = fetch_and_lock(live_engine, order_number, 30_000, 30)
+    second = fetch_and_lock(live_engine, TaskType.PRODUCTION_PLAN, order_number, 30_000, 30, WORKER_ID)
     second_outcome = execute(second)
     live_engine.client.call(
         "POST",

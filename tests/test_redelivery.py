@@ -5,50 +5,23 @@ No worker process runs in this module: the test locks the order's register task 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from doorflow.operaton import decode, encode
+from doorflow.operaton import encode
 from models.audit import AuditEntry
 from models.jobs import ProcessedTask
 from models.orders.tables import Order, OrderStatus
 from tests.conftest import LiveEngine, make_settings, order_payload
-from workers.external import LockedTask
+from tests.redelivery import fetch_and_lock
 from workers.main import make_executor
 from workers.registry import TaskType
 
 pytestmark = pytest.mark.engine
 
 WORKER_ID = "test-order-redelivery"
-
-
-def fetch_and_lock(live_engine: LiveEngine, business_key: str, lock_ms: int, timeout_s: float) -> LockedTask:
-    """Lock this order's register task as a worker would (polling until the engine hands it out)."""
-    body = {
-        "workerId": WORKER_ID,
-        "maxTasks": 1,
-        "asyncResponseTimeout": 1_000,
-        "topics": [{"topicName": TaskType.ORDER_REGISTER.value, "lockDuration": lock_ms, "businessKey": business_key}],
-    }
-
-    def locked() -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = live_engine.client.call("POST", "/external-task/fetchAndLock", json=body)
-        return rows
-
-    (row,) = live_engine.history.wait_for(locked, timeout_s, "the register task")
-    return LockedTask(
-        id=row["id"],
-        topic=row["topicName"],
-        process_instance_id=row["processInstanceId"],
-        element_id=row["activityId"],
-        business_key=row.get("businessKey"),
-        retries=row.get("retries"),
-        variables=decode(row.get("variables")),
-    )
 
 
 def test_same_task_delivered_twice_has_one_effect(
@@ -60,9 +33,9 @@ def test_same_task_delivered_twice_has_one_effect(
 
     # A worker runs the task but never reports (it died): the lock runs out and the engine hands the same
     # task out again; the second run finds the first one's record and returns its result unchanged.
-    first = fetch_and_lock(live_engine, order["order_number"], 1_000, 30)
+    first = fetch_and_lock(live_engine, TaskType.ORDER_REGISTER, order["order_number"], 1_000, 30, WORKER_ID)
     first_outcome = execute(first)
-    second = fetch_and_lock(live_engine, order["order_number"], 30_000, 30)
+    second = fetch_and_lock(live_engine, TaskType.ORDER_REGISTER, order["order_number"], 30_000, 30, WORKER_ID)
     second_outcome = execute(second)
     live_engine.client.call(
         "POST",

@@ -37,6 +37,19 @@ class LockedTask:
     retries: int | None
     variables: dict[str, Any]
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> LockedTask:
+        """One task as ``fetchAndLock`` answers it."""
+        return cls(
+            id=row["id"],
+            topic=row["topicName"],
+            process_instance_id=row.get("processInstanceId") or "",
+            element_id=row.get("activityId") or "",
+            business_key=row.get("businessKey"),
+            retries=row.get("retries"),
+            variables=decode(row.get("variables")),
+        )
+
 
 # Runs one task (in a thread) and says what to report.
 Execute = Callable[[LockedTask], Outcome]
@@ -144,18 +157,7 @@ class ExternalTaskClient:
             "topics": [{"topicName": t, "lockDuration": self.cfg.lock_ms} for t in self.cfg.topics],
         }
         rows = await self._post("/external-task/fetchAndLock", body)
-        return [
-            LockedTask(
-                id=row["id"],
-                topic=row["topicName"],
-                process_instance_id=row.get("processInstanceId") or "",
-                element_id=row.get("activityId") or "",
-                business_key=row.get("businessKey"),
-                retries=row.get("retries"),
-                variables=decode(row.get("variables")),
-            )
-            for row in rows or []
-        ]
+        return [LockedTask.from_row(row) for row in rows or []]
 
     async def _run(self, task: LockedTask) -> None:
         try:
