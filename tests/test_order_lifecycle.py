@@ -143,6 +143,12 @@ def test_happy_path_end_to_end(
         staff.work_until(pid, _completed(history, pid, "RemindDeposit", times=2), timeout_s=60)
     assert history.visited(pid, "RemindDeposit") == 2
     assert history.visited(pid, "WaitForDeposit") == 0  # still waiting after the reminders
+    # Each reminder's channel and note are kept (one audit entry per reminder).
+    history.wait_for(lambda: history.visited(pid, "RecordDepositReminder") == 2, 30, "both reminders recorded")
+    reminded = [
+        f for f in api.get(f"/orders/{order['id']}/timeline").json()["facts"] if f["action"] == "deposit.reminded"
+    ]
+    assert [(f["after"]["channel"], f["after"]["note"]) for f in reminded] == [("phone", "客户承诺三日内付定金")] * 2
 
     # Finance reports the deposit through the payments API, which tells the order (DepositReceived).
     _pay_deposit(api, order["id"])

@@ -25,6 +25,7 @@ class TaskType(enum.StrEnum):
     HANDOVER_RECORD_CONFIRMATIONS = "doorflow.handover.record-confirmations"
     ORDER_CHECK_DEPOSIT = "doorflow.order.check-deposit"
     ORDER_RECORD_DEPOSIT = "doorflow.order.record-deposit"
+    ORDER_RECORD_DEPOSIT_REMINDER = "doorflow.order.record-deposit-reminder"
     DELIVERY_RECORD_SHIPMENT = "doorflow.delivery.record-shipment"
     ACCEPTANCE_RECORD = "doorflow.acceptance.record"
     FOLLOWUP_RECORD_VISIT = "doorflow.followup.record-visit"
@@ -200,6 +201,13 @@ TASKS: dict[TaskType, TaskSpec] = {
         description="定金到账后记录并把订单改为生产中。",
         module="order_record_deposit",
         inputs=("orderId",),
+        outputs=(),
+    ),
+    TaskType.ORDER_RECORD_DEPOSIT_REMINDER: TaskSpec(
+        name="记录定金催收",
+        description="保存财务催收定金的方式（电话、电子邮件、上门）和沟通记录，每次催收一条审计记录。",
+        module="order_record_deposit_reminder",
+        inputs=("orderId", "depositReminderChannel", "depositReminderNote"),
         outputs=(),
     ),
     TaskType.DELIVERY_RECORD_SHIPMENT: TaskSpec(

@@ -387,6 +387,23 @@ def record_deposit(session: Session, order_id: int, *, actor: str) -> Order:
     return order
 
 
+DEPOSIT_REMINDER_CHANNELS = ("phone", "email", "visit")
+
+
+def record_deposit_reminder(session: Session, order_id: int, channel: str, note: str | None, *, actor: str) -> None:
+    """Finance reminded the customer of the missing deposit: how, and what was said (one entry per reminder)."""
+    if channel not in DEPOSIT_REMINDER_CHANNELS:
+        raise InvalidInput(("depositReminderChannel",), f"must be one of {', '.join(DEPOSIT_REMINDER_CHANNELS)}")
+    order = get_order(session, order_id)
+    record_fact(
+        session,
+        order.id,
+        actor=actor,
+        action="deposit.reminded",
+        after={"order_number": order.order_number, "channel": channel, "note": note},
+    )
+
+
 def deposit_paid(session: Session, order_id: int) -> bool:
     """True when the order's deposit installment is settled (the fact DepositReceived announces).
 
