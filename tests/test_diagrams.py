@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,3 +140,57 @@ def test_every_candidate_group_is_a_group_of_the_engine_identity() -> None:
                 named.add(text)
     assert named, "no candidate groups found"
     assert named <= groups, f"groups missing from the identity file: {sorted(named - groups)}"
+
+
+INPUT_TYPES = {"textfield", "textarea", "number", "select", "radio", "checkbox", "checklist", "taglist", "datetime"}
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _fields(form: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every component with a key, groups included."""
+    stack = list(form.get("components", []))
+    while stack:
+        component = stack.pop()
+        stack.extend(component.get("components", []))
+        if component.get("key"):
+            yield component
+
+
+def _only_shown(component: dict[str, Any]) -> bool:
+    return component.get("readonly") is True or component.get("disabled") is True
+
+
+def _form_inputs(form: dict[str, Any]) -> set[str]:
+    """Keys of the fields a person fills in (read-only and disabled fields only show values)."""
+    return {c["key"] for c in _fields(form) if c.get("type") in INPUT_TYPES and not _only_shown(c)}
+
+
+def _shown(form: dict[str, Any]) -> set[str]:
+    """Keys of the read-only fields a form shows to the next person."""
+    return {c["key"] for c in _fields(form) if _only_shown(c)}
+
+
+def _read_by_the_process(path: Path) -> set[str]:
+    """Variable names the diagram's expressions, its decisions, its workers and later forms read."""
+    from workers.registry import TASKS
+
+    read = {name for spec in TASKS.values() for name in spec.inputs}
+    for form_path in FORMS.values():
+        read |= _shown(json.loads(form_path.read_text(encoding="utf-8")))
+    text = path.read_text(encoding="utf-8")
+    for expression in re.findall(r"\$\{([^}]*)\}", text):
+        read |= set(IDENTIFIER.findall(expression))
+    for dmn in DECISIONS:
+        for entry in ET.parse(dmn).getroot().iter(f"{DMN}inputExpression"):
+            read |= set(IDENTIFIER.findall(entry.findtext(f"{DMN}text") or ""))
+    return read
+
+
+@pytest.mark.parametrize("path", DIAGRAMS, ids=lambda p: p.name)
+def test_every_form_field_a_person_fills_in_is_read_by_the_process(path: Path) -> None:
+    """A field nobody reads is work for nothing (or a renamed variable the worker no longer sees)."""
+    read = _read_by_the_process(path)
+    for task in ET.parse(path).getroot().iter(f"{BPMN}userTask"):
+        form = json.loads(FORMS[task.get(f"{CAMUNDA}formRef", "")].read_text(encoding="utf-8"))
+        unread = _form_inputs(form) - read
+        assert not unread, f"{path.name}:{task.get('id')}: form fields no step reads: {sorted(unread)}"
