@@ -29,7 +29,7 @@ RATIOS = {
     ],
 )
 def test_installments_add_up_to_the_total(total: str, amounts: list[str]) -> None:
-    terms = payment_terms(Decimal(total), terms_from_settings(Settings(_env_file=None, **RATIOS)))
+    terms = payment_terms(Decimal(total), terms_from_settings(Settings(_env_file=None).model_copy(update=RATIOS)))
     assert [t["kind"] for t in terms] == ["deposit", "progress", "final"]
     assert [t["amount"] for t in terms] == amounts
     assert sum(Decimal(t["amount"]) for t in terms) == Decimal(total)
@@ -49,6 +49,6 @@ def test_ratios_come_from_settings() -> None:
 
 
 def test_ratios_that_do_not_add_up_are_refused() -> None:
-    terms = replace(terms_from_settings(Settings(_env_file=None, **RATIOS)), final_ratio=Decimal("0.2"))
+    terms = replace(terms_from_settings(Settings(_env_file=None).model_copy(update=RATIOS)), final_ratio=Decimal("0.2"))
     with pytest.raises(InvalidInput, match="add up to 1"):
         payment_terms(Decimal("1000.00"), terms)

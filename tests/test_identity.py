@@ -16,7 +16,7 @@ DEMO_PASSWORD = identity.PASSWORD_DEFAULTS["DOORFLOW_DEMO_PASSWORD"]
 
 
 def member_of(group: str) -> str:
-    return next(u["id"] for u in identity.users() if group in u["groups"])
+    return str(next(u["id"] for u in identity.users() if group in u["groups"]))
 
 
 def test_the_rest_api_refuses_requests_without_credentials(live_engine: LiveEngine) -> None:

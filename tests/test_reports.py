@@ -41,7 +41,7 @@ def test_order_kpis_from_stored_facts(sessions: sessionmaker[Session], api: Test
                         customer_name=f"报表客户{i}", salesperson=seller, requested_delivery_date=str(promised)
                     )
                 ),
-                lambda _variables: None,
+                lambda _variables: f"no-engine-{uuid.uuid4()}",  # a report test: no process runs
                 limits=LIMITS,
                 actor="test",
             )
