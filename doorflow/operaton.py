@@ -8,6 +8,7 @@ because business data lives in PostgreSQL and a serialized variable is unreadabl
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ import httpx
 
 # Operaton's date format for Date variables: milliseconds and a numeric offset without a colon.
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+OPTIMISTIC_LOCK_RETRIES = 4
 
 
 class EngineUnreachable(RuntimeError):
@@ -146,7 +148,18 @@ class OperatonClient:
         return str(self.call("POST", f"/process-definition/key/{key}/start", json=body)["id"])
 
     def complete_task(self, task_id: str, variables: Mapping[str, Any] | None = None) -> None:
-        self.call("POST", f"/task/{task_id}/complete", json={"variables": encode(variables)})
+        """Complete a user task; a clash with a concurrent step of the same instance is retried."""
+        body = {"variables": encode(variables)}
+        for attempt in range(OPTIMISTIC_LOCK_RETRIES):
+            try:
+                self.call("POST", f"/task/{task_id}/complete", json=body)
+                return
+            except EngineRejected as exc:
+                # The engine rolled the completion back (another transaction changed the execution
+                # first, e.g. a worker finishing the parallel branch): doing it again is safe.
+                if exc.kind != "OptimisticLockingException" or attempt == OPTIMISTIC_LOCK_RETRIES - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def correlate(
         self,
