@@ -91,6 +91,10 @@ def zoom_diagram_to(page: Page, element_id: str, min_width_px: float = 80) -> No
     shape.wait_for()
     for _ in range(40):
         box = shape.bounding_box()
+        if box is None:
+            # Cockpit redraws the diagram when it stores the new view in the URL: wait for the new shape.
+            shape.wait_for(state="visible", timeout=TIMEOUT_MS)
+            box = shape.bounding_box()
         assert box is not None, f"{element_id} is not rendered"
         if box["width"] >= min_width_px:
             return

@@ -192,7 +192,8 @@ def start_collection(
         },
     )
     case = Case(order_id, order_number, contract_number, customer, pid)
-    live_engine.history.wait_for(lambda: installments(sessions, case), 30, "the installments")
+    # Generous: on a loaded machine the first task of a new worker process can take a long poll to arrive.
+    live_engine.history.wait_for(lambda: installments(sessions, case), 90, "the installments")
     # every round has loaded its installment and waits for its notice date
     live_engine.history.wait_for(
         lambda: live_engine.history.visited(pid, "LoadInstallment") == len(schedule), 30, "the rounds to start"
