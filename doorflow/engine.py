@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
@@ -224,21 +224,6 @@ def to_jdbc(db_url: str) -> JdbcTarget:
     if params:
         url += "?" + "&".join(f"{k}={v}" for k, v in params.items())
     return JdbcTarget(url, unquote(parts.username or "postgres"), unquote(parts.password or ""))
-
-
-def create_database(admin_url: str, name: str = "operaton") -> str:
-    """Create database ``name`` on the server of ``admin_url`` unless it exists; return its URL."""
-    import psycopg
-    from psycopg import errors, sql
-
-    parts = urlsplit(admin_url)
-    libpq_url = urlunsplit(parts._replace(scheme="postgresql"))
-    with psycopg.connect(libpq_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            with contextlib.suppress(errors.DuplicateDatabase):  # created concurrently
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return urlunsplit(parts._replace(path="/" + name))
 
 
 class EngineProcess:

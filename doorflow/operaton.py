@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -199,7 +199,3 @@ class OperatonClient:
 
     def reset_clock(self) -> None:
         self.call("DELETE", "/doorflow/clock")
-
-    def clock_now(self) -> datetime:
-        ms = int(self.call("GET", "/doorflow/clock")["epochMillis"])
-        return datetime.fromtimestamp(ms / 1000, UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import socket
@@ -74,6 +75,7 @@ def _free_port() -> int:
 def create_database(url: str, name: str) -> str:
     """Create database ``name`` on the server of ``url`` unless it exists; returns its URL."""
     import psycopg
+    from psycopg import errors, sql
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
@@ -81,7 +83,8 @@ def create_database(url: str, name: str) -> str:
         parsed.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
     ) as c:
         if c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            c.execute(f'CREATE DATABASE "{name}"')
+            with contextlib.suppress(errors.DuplicateDatabase):  # created concurrently
+                c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 

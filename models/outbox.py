@@ -97,11 +97,3 @@ def withdraw(session: Session, name: str, business_key: str) -> int:
         .values(expired_at=now, last_error="withdrawn: the process read the fact from the store")
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def pending(session: Session, name: str | None = None) -> list[EngineMessage]:
-    """Messages not delivered yet (for tests and the timeline)."""
-    query = select(EngineMessage).where(EngineMessage.delivered_at.is_(None), EngineMessage.expired_at.is_(None))
-    if name is not None:
-        query = query.where(EngineMessage.name == name)
-    return list(session.scalars(query.order_by(EngineMessage.id)))
