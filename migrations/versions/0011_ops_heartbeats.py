@@ -29,7 +29,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("uuid", name=op.f("uq_database_identity_uuid")),
     )
     # Generated here, once per database: every later read sees the same value.
-    op.execute(sa.text("INSERT INTO database_identity (id, uuid) VALUES (1, :uuid)").bindparams(uuid=str(uuid.uuid4())))
+    op.execute(
+        sa.text("INSERT INTO database_identity (id, uuid) VALUES (1, CAST(:uuid AS uuid))").bindparams(
+            uuid=str(uuid.uuid4())
+        )
+    )
     op.create_table(
         "worker_heartbeats",
         sa.Column("worker_id", sa.String(length=200), nullable=False),
