@@ -196,9 +196,13 @@ def run(api_url: str, engine: OperatonClient, history: EngineHistory, say: Say) 
     """Fill the running doorflow with live orders, a change request and after-sales tickets."""
     with httpx.Client(base_url=api_url, timeout=30) as api:
         try:
-            api.get("/health").raise_for_status()
+            health = api.get("/health")
         except httpx.HTTPError as exc:
             say(f"the API at {api_url} does not answer ({exc}); start doorflow first with ./dev run")
+            return 2
+        if health.status_code != 200:
+            down = health.json().get("down") if health.headers.get("content-type") == "application/json" else None
+            say(f"doorflow is not fully up (down: {down or health.status_code}); see {api_url}/health")
             return 2
         demo = Demo(api, engine, history, say)
         orders = [order for order, _ in demo.orders(ORDER_SCENARIOS)]
