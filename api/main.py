@@ -7,13 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from fastapi_offline import FastAPIOffline
 
 from api.routes import (
     aftersales,
     changes,
     collection,
     documents,
+    health,
     installation,
     lifecycle,
     orders,
@@ -45,11 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine.close()
         db.dispose()
 
-    app = FastAPI(
+    # The docs pages load Swagger UI and ReDoc from files shipped in a package, not from a CDN: the
+    # factory's network may have no internet.
+    app = FastAPIOffline(
         title="doorflow API",
         description="The door for other systems into doorflow, the custom-door factory's workflow backbone.",
         version="0.1.0",
         lifespan=lifespan,
+        swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from an outside validator
     )
     app.include_router(orders.router)
     app.include_router(documents.router)
@@ -60,12 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lifecycle.router)
     app.include_router(collection.router)
     app.include_router(reports.router)
-
-    @app.get("/health", tags=["ops"], summary="Liveness of the API and its database")
-    def health(request: Request) -> dict[str, str]:
-        with request.app.state.sessionmaker() as session:
-            session.execute(text("select 1"))
-        return {"status": "ok"}
+    app.include_router(health.router)
 
     @app.exception_handler(InvalidInput)
     async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:

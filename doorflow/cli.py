@@ -32,7 +32,7 @@ def cmd_run(_: argparse.Namespace) -> int:
     state = settings.state_dir
     started = time.monotonic()
     children: list[stack.Child] = []
-    stop = False
+    failed = False
 
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
@@ -45,7 +45,7 @@ def cmd_run(_: argparse.Namespace) -> int:
         say("store: starting PostgreSQL and applying migrations …")
         db_url, engine_db_url = stack.database_urls(state)
         cfg = engine_config(settings, engine_db_url)
-        with stack.running_engine(cfg, progress=say):
+        with stack.running_engine(cfg, progress=say) as engine_proc:
             engine = stack.system_client(cfg)
             try:
                 names = stack.deploy_all(engine)
@@ -72,12 +72,12 @@ def cmd_run(_: argparse.Namespace) -> int:
                     say(line)
                 say(f"logs:     {settings.logs_dir} and {cfg.log_file}")
                 say("press Ctrl-C to stop")
-                while not stop:
-                    for child in children:
-                        if child.proc.poll() is not None:
-                            say(f"{child.name} exited with {child.proc.returncode}; see {child.log}")
-                            stop = True
-                    time.sleep(0.5)
+                supervisor = stack.Supervisor(say, settings.run_max_restarts, settings.run_restart_backoff_s)
+                supervisor.watch(stack.Watched("engine", engine_proc.proc.poll, cfg.log_file))
+                for child in children:
+                    supervisor.watch_child(child)
+                supervisor.run()
+                failed = True
             finally:
                 say("stopping …")
                 for child in reversed(children):  # workers and API before the engine they use
@@ -88,8 +88,8 @@ def cmd_run(_: argparse.Namespace) -> int:
     except (EngineUnavailable, JavaNotFound) as exc:
         say(f"cannot start the engine: {exc}")
         return 2
-    say("stopped")
-    return 0
+    say("stopped" if not failed else "stopped because a process ended (see above)")
+    return 1 if failed else 0
 
 
 def cmd_engine(_: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from doorflow import identity
 from doorflow.history import EngineHistory
 from doorflow.operaton import OperatonClient
 from doorflow.simulated_systems import factory_responders
@@ -59,12 +60,14 @@ class Scenario:
     order: dict[str, Any] = field(default_factory=dict)  # order fields on top of the sample
 
 
+CHANGE_STAGE = "AssessChangeImpact"  # where a new change request waits first
+
 NOT_FEASIBLE = {"materialOk": "no", "materialComment": "进口五金件缺货，需 45 天到货"}
 
 ORDER_SCENARIOS = [
     Scenario("新订单，三个部门评审中", "ReviewProductionCapacity"),
     Scenario("原材料不足，销售与客户协商交期", "NegotiateDeliveryDate", {"ReviewMaterialSupply": NOT_FEASIBLE}),
-    Scenario("大额折扣，等待总经理审批价格", "ApprovePrice", order={"requested_discount_percent": "15"}),
+    Scenario("申请 15% 折扣，价格待审批", "ApprovePrice", order={"requested_discount_percent": "15"}),
     Scenario("合同待法务审核", "LegalReview"),
     Scenario("订单交接，等待财务确认", "ConfirmHandoverFinance"),
     Scenario("已交接，等待客户付定金", "WaitForDeposit"),
@@ -100,6 +103,20 @@ def order_body(i: int, extra: dict[str, Any]) -> dict[str, Any]:
     return body | extra
 
 
+def describe(history: EngineHistory, root: str, element_id: str) -> str:
+    """Where the instance tree waits at ``element_id``, in the engine's own words: the element's name
+    and, for a user task, the groups that may do it (so the demo never claims who approves what)."""
+    names = identity.group_names()
+    steps = [step for step in history.current_steps(root) if step.element_id == element_id]
+    if not steps:
+        return f"不在「{element_id}」"
+    parts = []
+    for step in steps:
+        groups = "、".join(sorted({names.get(g, g) for g in step.candidate_groups}))
+        parts.append(f"停在「{step.name}」，由{groups}处理" if groups else f"停在「{step.name}」")
+    return "；".join(dict.fromkeys(parts))
+
+
 def active(history: EngineHistory, root: str, element_id: str) -> bool:
     """Is ``element_id`` active (entered and not yet left) in the instance tree of ``root``?"""
     for pid in history.instance_tree(root):
@@ -133,8 +150,10 @@ class Demo:
             )
             if scenario.stage == "ShipmentDelivered":
                 staff.responders.pop("ShipmentDelivered")  # left in transit: logistics has not reported yet
-            where = self.drive(order["process_instance_id"], scenario.stage, staff, dict(scenario.overrides))
-            self.say(f"order  {order['order_number']} {order['customer_name']}: {scenario.label} — {where}")
+            root = order["process_instance_id"]
+            where = self.drive(root, scenario.stage, staff, dict(scenario.overrides))
+            now = describe(self.history, root, scenario.stage) if where == "reached" else where
+            self.say(f"order  {order['order_number']} {order['customer_name']}: {scenario.label} — {now}")
             made.append((order, where))
         return made
 
@@ -143,7 +162,13 @@ class Demo:
                 "line_changes": [{"line_no": 1, "width_mm": 1000}]}  # fmt: skip
         response = self.api.post(f"/orders/{order['id']}/change-requests", json=body)
         response.raise_for_status()
-        self.say(f"change {response.json()['change_number']}: 变更申请，等待项目部评估影响")
+        root = order["process_instance_id"]
+        try:  # the wake-up goes through the outbox: the change's first task appears a moment later
+            self.history.wait_for(lambda: active(self.history, root, CHANGE_STAGE), 60, "the change's first task")
+            now = describe(self.history, root, CHANGE_STAGE)
+        except TimeoutError as exc:
+            now = f"stopped early ({exc})"
+        self.say(f"change {response.json()['change_number']}: 变更申请 — {now}")
 
     def tickets(self, orders: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
         made = []
@@ -161,7 +186,8 @@ class Demo:
             ticket = response.json()
             pid = ticket["process_instance_id"]
             where = self.drive(pid, stage, SimulatedStaff(self.engine, self.history), {})
-            self.say(f"ticket {ticket['ticket_number']}: {fields['problem_description']} — {stage} {where}")
+            now = describe(self.history, pid, stage) if where == "reached" else where
+            self.say(f"ticket {ticket['ticket_number']}: {fields['problem_description']} — {now}")
             made.append((ticket, where))
         return made
 
@@ -170,9 +196,13 @@ def run(api_url: str, engine: OperatonClient, history: EngineHistory, say: Say) 
     """Fill the running doorflow with live orders, a change request and after-sales tickets."""
     with httpx.Client(base_url=api_url, timeout=30) as api:
         try:
-            api.get("/health").raise_for_status()
+            health = api.get("/health")
         except httpx.HTTPError as exc:
             say(f"the API at {api_url} does not answer ({exc}); start doorflow first with ./dev run")
+            return 2
+        if health.status_code != 200:
+            down = health.json().get("down") if health.headers.get("content-type") == "application/json" else None
+            say(f"doorflow is not fully up (down: {down or health.status_code}); see {api_url}/health")
             return 2
         demo = Demo(api, engine, history, say)
         orders = [order for order, _ in demo.orders(ORDER_SCENARIOS)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 
 from doorflow.settings import Settings
 
@@ -19,6 +20,7 @@ class Mail:
     text: str
     # A stable reference makes a stable Message-ID: if a mail must be sent again (its sending was
     # not recorded because the transaction failed afterwards), mail systems see the same message.
+    # It must be unique world-wide, not only in one database: callers include the database's UUID.
     ref: str | None = None
 
 
@@ -31,6 +33,7 @@ def build_message(settings: Settings, mail: Mail) -> EmailMessage:
     msg["From"] = formataddr(("财务部", settings.smtp_sender), charset="utf-8")
     msg["To"] = mail.to
     msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(datetime.now(UTC))  # RFC 5322 requires it; the moment of this sending
     domain = settings.smtp_sender.rpartition("@")[2] or "doorflow.local"
     msg["Message-ID"] = f"<{mail.ref}@{domain}>" if mail.ref else make_msgid(domain=domain)
     msg.set_content(mail.text, charset="utf-8")

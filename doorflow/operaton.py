@@ -130,6 +130,11 @@ class OperatonClient:
             raise EngineRejected(response.status_code, detail[:1000], kind)
         return response.json() if response.content else None
 
+    def version(self, timeout_s: float | None = None) -> str:
+        """The engine's version: a cheap call that proves the engine answers (``/health``)."""
+        kwargs: dict[str, Any] = {} if timeout_s is None else {"timeout": timeout_s}
+        return str(self.call("GET", "/version", **kwargs)["version"])
+
     # --- deployment -------------------------------------------------------------------------
     def deploy(self, paths: Iterable[Path], name: str = "doorflow") -> dict[str, Any]:
         """Deploy BPMN, DMN and forms in one deployment; unchanged resources are not redeployed."""

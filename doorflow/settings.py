@@ -244,6 +244,21 @@ class Settings(BaseSettings):
     smtp_password: str = Field(default="", description="SMTP password.")
     smtp_timeout_s: float = 15.0
 
+    # --- operations (health, worker heartbeats, ./dev run supervision) ---
+    worker_heartbeat_interval_s: float = Field(
+        default=5.0, gt=0, description="How often a worker process's poll loop writes its heartbeat row."
+    )
+    worker_heartbeat_stale_s: float = Field(
+        default=60.0, gt=0, description="A worker whose last heartbeat is older is reported down by /health."
+    )
+    health_engine_timeout_s: float = Field(default=3.0, gt=0, description="How long /health waits for the engine.")
+    run_max_restarts: int = Field(
+        default=3, ge=0, description="./dev run restarts a dead worker, API or mail sink process this often."
+    )
+    run_restart_backoff_s: float = Field(
+        default=1.0, ge=0, description="First wait before such a restart; doubled for each further one."
+    )
+
     @property
     def engine_dir(self) -> Path:
         return self.state_dir / "engine"

@@ -6,13 +6,14 @@ Used by the run command and by the tests, so that both exercise the same start-u
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -61,6 +62,15 @@ class Child:
     name: str
     proc: subprocess.Popen[bytes]
     log: Path
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def restart(self) -> None:
+        """Start the same command again (same environment, same log, appended)."""
+        self.stop()
+        with self.log.open("ab") as out:
+            out.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} restarted by doorflow ---\n".encode())
+            self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
 
     def stop(self, timeout_s: float = 20) -> None:
         if self.proc.poll() is None:
@@ -77,7 +87,83 @@ def spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Chi
     log = log_dir / f"{name}.log"
     out = log.open("ab")
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    return Child(name, proc, log)
+    return Child(name, proc, log, list(args), dict(env))
+
+
+def describe_exit(code: int) -> str:
+    """``exited with code 3`` or ``was killed by SIGKILL`` (Popen reports a signal as a negative code)."""
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+@dataclass
+class Watched:
+    """A process the run command keeps an eye on; ``restart`` None means its end stops everything."""
+
+    name: str
+    poll: Callable[[], int | None]
+    log: Path
+    restart: Callable[[], None] | None = None
+
+
+class Supervisor:
+    """Notices at once when a process of the local stack ends (``poll`` also reaps it: no zombie).
+
+    Workers, API and mail sink hold no state of their own, so one that dies is restarted, at most
+    ``max_restarts`` times with a doubling wait. The engine is not restarted (a start takes a minute
+    and needs the readiness wait): its end, or a process that keeps dying, stops everything with a
+    message that says which process ended, how, and where its log is.
+    """
+
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        max_restarts: int = 3,
+        backoff_s: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.say, self.max_restarts, self.backoff_s, self.sleep = say, max_restarts, backoff_s, sleep
+        self.watched: list[Watched] = []
+        self.restarts: dict[str, int] = {}
+
+    def watch(self, watched: Watched) -> None:
+        self.watched.append(watched)
+        self.restarts.setdefault(watched.name, 0)
+
+    def watch_child(self, child: Child, restart: bool = True) -> None:
+        self.watch(Watched(child.name, lambda: child.proc.poll(), child.log, child.restart if restart else None))
+
+    def check(self) -> str | None:
+        """Look at every process once; restart what may be restarted. Returns why to stop, or None."""
+        for watched in self.watched:
+            code = watched.poll()
+            if code is None:
+                continue
+            how = f"{watched.name} {describe_exit(code)} (log: {watched.log})"
+            if watched.restart is None:
+                return f"{how}; it is not restarted, so everything stops now. Start again with ./dev run."
+            done = self.restarts[watched.name]
+            if done >= self.max_restarts:
+                return f"{how} again after {done} restarts; giving up, so everything stops now. See its log."
+            delay = self.backoff_s * 2**done
+            self.say(f"{how}; restarting it in {delay:g}s (restart {done + 1} of {self.max_restarts})")
+            self.sleep(delay)
+            watched.restart()
+            self.restarts[watched.name] = done + 1
+        return None
+
+    def run(self, interval_s: float = 0.5) -> str:
+        """Watch until a process ends for good; says and returns why."""
+        while True:
+            reason = self.check()
+            if reason is not None:
+                self.say(reason)
+                return reason
+            self.sleep(interval_s)
 
 
 def child_env(db_url: str, engine_url: str, api_port: int) -> dict[str, str]:

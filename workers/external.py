@@ -53,6 +53,8 @@ class LockedTask:
 
 # Runs one task (in a thread) and says what to report.
 Execute = Callable[[LockedTask], Outcome]
+# Records that this process's poll loop is alive (in a thread; a blocking database write).
+Beat = Callable[[], None]
 
 
 @dataclass
@@ -67,6 +69,7 @@ class ClientConfig:
     lock_ms: int = 30_000
     long_poll_ms: int = 20_000
     reconnect_max_s: float = 30.0
+    heartbeat_interval_s: float = 5.0
 
     def __post_init__(self) -> None:
         if not self.worker_id:
@@ -75,9 +78,11 @@ class ClientConfig:
 
 
 class ExternalTaskClient:
-    def __init__(self, cfg: ClientConfig, execute: Execute) -> None:
+    def __init__(self, cfg: ClientConfig, execute: Execute, beat: Beat | None = None) -> None:
         self.cfg = cfg
         self.execute = execute
+        self.beat = beat
+        self._last_beat: float | None = None
         self._stop = asyncio.Event()
         self._slots = asyncio.Semaphore(cfg.concurrency)
         self._running: set[asyncio.Task[None]] = set()
@@ -97,6 +102,7 @@ class ExternalTaskClient:
         delay = 1.0
         try:
             while not self._stop.is_set():
+                await self._heartbeat()
                 free = self._free_slots()
                 if free == 0:
                     await asyncio.sleep(0.05)
@@ -118,6 +124,19 @@ class ExternalTaskClient:
                 await asyncio.wait(self._running, timeout=30)
         finally:
             await self._http.aclose()
+
+    async def _heartbeat(self) -> None:
+        """Beat from the poll loop itself: a loop that hangs or dies stops beating, and /health sees it."""
+        loop = asyncio.get_running_loop()
+        if self.beat is None or (
+            self._last_beat is not None and loop.time() - self._last_beat < self.cfg.heartbeat_interval_s
+        ):
+            return
+        self._last_beat = loop.time()
+        try:
+            await asyncio.to_thread(self.beat)
+        except Exception as exc:  # the database may be down; the tasks' own transactions will say so
+            log.warning("could not write the worker heartbeat: %s", exc)
 
     def _free_slots(self) -> int:
         return self.cfg.concurrency - len(self._running)

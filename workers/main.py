@@ -7,6 +7,7 @@ dispatcher, which delivers the wake-ups that the API and the workers stored in t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import signal
@@ -20,7 +21,7 @@ from doorflow.settings import Settings, get_settings
 from models.db import make_engine, make_sessionmaker
 from workers.external import ClientConfig, Execute, ExternalTaskClient, LockedTask
 from workers.registry import TASKS, TaskType
-from workers.runtime import Outcome, TaskIdentity, outcome_of_failure, run_once
+from workers.runtime import Heartbeat, Outcome, TaskIdentity, outcome_of_failure, run_once
 
 log = logging.getLogger("doorflow.workers")
 
@@ -74,8 +75,10 @@ async def serve(settings: Settings) -> None:
         concurrency=settings.worker_concurrency,
         lock_ms=settings.task_lock_ms,
         long_poll_ms=settings.worker_long_poll_ms,
+        heartbeat_interval_s=settings.worker_heartbeat_interval_s,
     )
-    client = ExternalTaskClient(cfg, make_executor(factory, settings))
+    heartbeat = Heartbeat(factory, cfg.worker_id)
+    client = ExternalTaskClient(cfg, make_executor(factory, settings), heartbeat.beat)
     engine = OperatonClient(settings.engine_url, settings.engine_user, settings.engine_password)
     dispatcher = messages.Dispatcher(factory, engine, settings.message_retry_max_s)
     loop = asyncio.get_running_loop()
@@ -88,8 +91,12 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
     log.info("workers %s: serving %d topics", cfg.worker_id, len(cfg.topics))
-    await asyncio.gather(client.serve(), dispatcher.serve(stopping, settings.message_dispatch_interval_s))
-    engine.close()
+    try:
+        await asyncio.gather(client.serve(), dispatcher.serve(stopping, settings.message_dispatch_interval_s))
+    finally:
+        with contextlib.suppress(Exception):  # a clean stop: gone, not stale (a crash leaves the row to go stale)
+            await asyncio.to_thread(heartbeat.forget)
+        engine.close()
 
 
 def main() -> None:

@@ -11,8 +11,10 @@ the engine's REST API: :mod:`workers.external` does.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,7 @@ from doorflow.settings import Settings
 from models import jobs
 from models.db import unit_of_work
 from models.errors import InvalidInput
+from models.ops import service as ops
 from workers.registry import TaskType
 
 log = logging.getLogger("doorflow.workers")
@@ -101,6 +104,24 @@ def run_once(
         if earlier is None:
             raise
         return earlier
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """This worker process's heartbeat row (``worker_heartbeats``), each beat in its own short transaction."""
+
+    factory: sessionmaker[Session]
+    worker_id: str
+    hostname: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+
+    def beat(self) -> None:
+        with unit_of_work(self.factory) as session:
+            ops.beat(session, self.worker_id, self.hostname, self.pid)
+
+    def forget(self) -> None:
+        with unit_of_work(self.factory) as session:
+            ops.forget(session, self.worker_id)
 
 
 def backoff_ms(retries_before: int, total_retries: int, base_ms: int, max_ms: int) -> int:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from api.deps import SessionDep
+from api.headers import StaffUserDep
 from models.documents import service
 from models.documents.schemas import DocumentOut
 
@@ -32,9 +32,7 @@ def get_document(document_id: int, session: SessionDep) -> DocumentOut:
     response_class=Response,
     responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such document."}},
 )
-def download_document(
-    document_id: int, session: SessionDep, x_doorflow_user: Annotated[str | None, Header(max_length=100)] = None
-) -> Response:
-    doc = service.read_document(session, document_id, actor=f"api:{x_doorflow_user or 'anonymous'}")
+def download_document(document_id: int, session: SessionDep, user: StaffUserDep) -> Response:
+    doc = service.read_document(session, document_id, actor=f"api:{user or 'anonymous'}")
     disposition = f"attachment; filename*=UTF-8''{quote(doc.filename)}"
     return Response(content=doc.content, media_type=doc.media_type, headers={"Content-Disposition": disposition})

@@ -48,6 +48,7 @@ from models.contracts.service import ContractTerms
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
+from models.ops import service as ops
 from models.orders.tables import Order
 
 PROCESS_ID = "payment-collection"
@@ -327,7 +328,10 @@ def _email(
         status = EmailStatus.NO_ADDRESS
     else:
         try:
-            mail = Mail(to=inst.customer_email, subject=mail_subject, html=html, text=text, ref=f"{purpose}.{inst.id}")
+            # Purpose and installment make it stable for this message; the database's UUID makes it unique
+            # across databases (installment 1 exists in every one of them).
+            ref = f"{purpose}.{inst.id}.{ops.database_uuid(session)}"
+            mail = Mail(to=inst.customer_email, subject=mail_subject, html=html, text=text, ref=ref)
             message_id = mailer(mail)
             status = EmailStatus.SENT
         except MailNotConfigured:

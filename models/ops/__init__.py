@@ -1,0 +1,1 @@
+"""Operations: this database's identity and the liveness of the worker processes."""
