@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.methods import AllowedMethods
 from api.routes import (
     aftersales,
     changes,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lifecycle.router)
     app.include_router(collection.router)
     app.include_router(reports.router)
+    app.add_middleware(AllowedMethods)
 
     @app.get("/health", tags=["ops"], summary="Liveness of the API and its database")
     def health(request: Request) -> dict[str, str]:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import re
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -137,7 +140,9 @@ def _installment(sessions: sessionmaker[Session], customer: str) -> int:
             s,
             order_id=order_id,
             order_number=number,
-            schedule=[ScheduleItem(kind=InstallmentKind.DEPOSIT, amount=Decimal("3000.00"), due_date=date(2099, 1, 10))],
+            schedule=[
+                ScheduleItem(kind=InstallmentKind.DEPOSIT, amount=Decimal("3000.00"), due_date=date(2099, 1, 10))
+            ],
             contract_number=None,
             customer_name=customer,
             customer_email=None,
@@ -299,5 +304,195 @@ def test_every_route_with_a_transaction_commits_before_its_answer_starts() -> No
             dep = stack.pop()
             stack.extend(dep.dependencies)
             if dep.call is transaction and dep.scope != "function":
-                late.append(f"{sorted(route.methods)} {route.path}")
+                late.append(f"{sorted(route.methods or ())} {route.path}")
     assert late == []
+
+
+# --- idempotent creation ------------------------------------------------------------------------------
+
+
+def _count(db: Engine, sql: str, **params: object) -> int:
+    with db.connect() as conn:
+        return int(conn.execute(text(sql), params).scalar_one())
+
+
+def _orders_of(db: Engine, customer: str) -> int:
+    return _count(db, "select count(*) from orders where customer_name = :c", c=customer)
+
+
+def test_every_creation_route_documents_the_idempotency_key() -> None:
+    operations = _operations(_app())
+    without = [
+        name
+        for name in _creation_routes(_app())
+        if not any(
+            p["in"] == "header" and p["name"] == "Idempotency-Key" for p in operations[name].get("parameters", [])
+        )
+    ]
+    assert without == []
+
+
+def test_a_repeated_creation_answers_the_first_result_and_creates_nothing(
+    api: TestClient, db: Engine, sessions: sessionmaker[Session]
+) -> None:
+    customer = "幂等重复测试有限公司"
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = api.post("/orders", json=order_payload(customer_name=customer), headers=key)
+    again = api.post("/orders", json=order_payload(customer_name=customer), headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content  # the same order, byte for byte
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert _orders_of(db, customer) == 1
+
+    # The same key with another body is refused, and names why.
+    other = api.post("/orders", json=order_payload(customer_name=customer, salesperson="李娜"), headers=key)
+    assert other.status_code == 409
+    assert "Idempotency-Key" in other.json()["detail"] and "different request" in other.json()["detail"]
+    assert _orders_of(db, customer) == 1
+
+    # Keys are per route: the order's key opens a ticket, and a repeat of that returns the same ticket.
+    ticket = api.post("/tickets", json=ticket_payload(customer_name=customer), headers=key)
+    assert ticket.status_code == 201
+    assert api.post("/tickets", json=ticket_payload(customer_name=customer), headers=key).json() == ticket.json()
+    assert _count(db, "select count(*) from service_tickets where customer_name = :c", c=customer) == 1
+
+    # A change request: the path is part of the request, so the key cannot be moved to another order.
+    order_id = first.json()["id"]
+    change = api.post(f"/orders/{order_id}/change-requests", json=change_payload(), headers=key)
+    assert change.status_code == 201
+    assert api.post(f"/orders/{order_id}/change-requests", json=change_payload(), headers=key).json() == change.json()
+    assert _count(db, "select count(*) from change_requests where order_id = :o", o=order_id) == 1
+    other_order = _stored_order(sessions, customer)
+    moved = api.post(f"/orders/{other_order}/change-requests", json=change_payload(), headers=key)
+    assert moved.status_code == 409
+
+    # Without a key nothing changes: two posts, two orders.
+    api.post("/orders", json=order_payload(customer_name=customer))
+    assert _orders_of(db, customer) == 3  # two by the API, one stored for the moved change
+
+
+def test_a_failed_creation_does_not_use_up_its_key(api: TestClient, db: Engine) -> None:
+    """A refused attempt rolls its key back with everything else: the corrected retry with that key creates."""
+    customer = "幂等失败重试测试有限公司"
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    too_wide = order_payload(customer_name=customer)
+    too_wide["lines"][0]["width_mm"] = 99999  # type: ignore[index]
+    refused = api.post("/orders", json=too_wide, headers=key)
+    assert refused.status_code == 422, refused.text
+    retried = api.post("/orders", json=order_payload(customer_name=customer), headers=key)
+    assert retried.status_code == 201, retried.text
+    assert _orders_of(db, customer) == 1
+
+
+@dataclass
+class GatedEngine:
+    """The real engine client; its process starts wait at a gate so a test can hold a request mid-transaction."""
+
+    real: Any
+    entered: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def start_process(self, *args: Any, **kwargs: Any) -> Any:
+        self.entered.set()
+        assert self.release.wait(60), "the test never opened the gate"
+        return self.real.start_process(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def _waiting_on_a_lock(db: Engine) -> bool:
+    return (
+        _count(
+            db,
+            "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+        )
+        > 0
+    )
+
+
+def test_two_concurrent_requests_with_one_key_create_one_order(api: TestClient, db: Engine) -> None:
+    """The second request arrives while the first holds its key uncommitted: it waits, then repeats its answer."""
+    customer = "幂等并发测试有限公司"
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    gate = GatedEngine(api.app.state.engine)  # type: ignore[attr-defined]
+    api.app.state.engine = gate  # type: ignore[attr-defined]
+    answers: dict[str, Any] = {}
+
+    def post(name: str) -> None:
+        answers[name] = api.post("/orders", json=order_payload(customer_name=customer), headers=key)
+
+    first = threading.Thread(target=post, args=("first",))
+    first.start()
+    assert gate.entered.wait(60), "the first request never reached the engine"
+    second = threading.Thread(target=post, args=("second",))
+    second.start()
+    deadline = time.monotonic() + 30
+    while not _waiting_on_a_lock(db):
+        assert time.monotonic() < deadline, "the second request did not wait for the first one's key"
+        time.sleep(0.05)
+    assert _orders_of(db, customer) == 0  # nothing committed yet
+    gate.release.set()
+    first.join(60)
+    second.join(60)
+    assert answers["first"].status_code == answers["second"].status_code == 201
+    assert answers["second"].json() == answers["first"].json()
+    assert answers["second"].headers["Idempotent-Replayed"] == "true"
+    assert _orders_of(db, customer) == 1
+
+
+# --- OPTIONS and 405 name the methods that exist ------------------------------------------------------
+
+
+def test_options_and_405_list_every_method_of_the_path() -> None:
+    client = TestClient(_app())  # routing only: neither answer reaches a route
+    options = client.options("/orders")
+    assert options.status_code == 204
+    assert options.headers["Allow"] == "GET, OPTIONS, POST"
+    put = client.put("/orders")
+    assert put.status_code == 405
+    assert put.headers["Allow"] == "GET, OPTIONS, POST"
+    assert client.delete("/orders/1").headers["Allow"] == "GET, OPTIONS"
+    assert client.options("/orders/1/change-requests").headers["Allow"] == "GET, OPTIONS, POST"
+    assert client.options("/no-such-path").status_code == 404
+
+
+# --- unknown ids are 404 everywhere -------------------------------------------------------------------
+
+# A body each writing route accepts, so that only the unknown id can refuse it.
+BODIES: dict[str, dict[str, Any]] = {
+    "POST /orders/{order_id}/change-requests": change_payload(),
+    "POST /orders/{order_id}/installation/replacement-arrived": {"note": "补发件已到"},
+    "POST /orders/{order_id}/shipment/delivered": {
+        "delivered_on": date.today().isoformat(),
+        "received_by": "业主",
+        "tracking_number": "SF0000000000",
+    },
+    "POST /installments/{installment_id}/payments": {
+        "amount": "1.00",
+        "external_reference": "BANK-UNKNOWN",
+        "paid_on": date.today().isoformat(),
+    },
+    "POST /purchase-orders/{number}/receipt": {"quantity": "1", "received_by": "仓库 李四"},
+    "POST /tickets/{number}/feedback": {"satisfied": True},
+}
+UNKNOWN = {"order_id": "987654321", "change_id": "987654321", "installment_id": "987654321", "document_id": "987654321"}
+
+
+def test_every_route_of_an_unknown_id_is_404(api: TestClient) -> None:
+    """Every operation with a path parameter, from the OpenAPI document, with ids nothing has."""
+    wrong: dict[str, str] = {}
+    for name, _operation in _operations(api.app).items():  # type: ignore[arg-type]
+        method, path = name.split(" ", 1)
+        params = re.findall(r"{(\w+)}", path)
+        if not params:
+            continue
+        url = path
+        for param in params:
+            url = url.replace(f"{{{param}}}", UNKNOWN.get(param, f"NO-SUCH-{param.upper()}-0000"))
+        if method == "POST":
+            assert name in BODIES, f"{name}: give it a valid body in BODIES"
+        answer = api.request(method, url, json=BODIES.get(name))
+        if answer.status_code != 404:
+            wrong[name] = f"{answer.status_code} {answer.text[:120]}"
+    assert wrong == {}
