@@ -38,6 +38,8 @@ from tests.conftest import LiveEngine, make_settings, order_payload
 
 # --- fixtures and seeds -------------------------------------------------------------------------------
 
+PROBED_APP = "doorflow-truth-probe"
+
 # What the probe looks up on its own connection when a creation route hands its answer to the server.
 Visible = Callable[[Any], bool]
 
@@ -45,7 +47,7 @@ Visible = Callable[[Any], bool]
 @dataclass
 class Seen:
     status: int
-    open_transactions: int  # other connections of the database still inside a transaction at response start
+    open_transactions: int  # connections of the probed app still inside a transaction at response start
     visible: bool | None  # the created row, read on a separate connection, when the body went out
 
 
@@ -69,8 +71,9 @@ class CommitProbe:
             count = conn.execute(
                 text(
                     "select count(*) from pg_stat_activity where datname = current_database()"
-                    " and pid <> pg_backend_pid() and xact_start is not null"
-                )
+                    " and application_name = :app and xact_start is not null"
+                ),
+                {"app": PROBED_APP},
             ).scalar_one()
         return int(count)
 
@@ -108,7 +111,8 @@ class Probed:
 
 @pytest.fixture
 def probed(db_url: str, db: Engine, live_engine: LiveEngine) -> Iterator[Probed]:
-    app = create_app(make_settings(db_url, live_engine.cfg.url))
+    # The app's connections carry a name of their own, so the probe counts only theirs.
+    app = create_app(make_settings(f"{db_url}?application_name={PROBED_APP}", live_engine.cfg.url))
     probe = CommitProbe(app, db)
     with TestClient(probe) as client:
         yield Probed(client, probe, app)
@@ -405,7 +409,8 @@ def _waiting_on_a_lock(db: Engine) -> bool:
     return (
         _count(
             db,
-            "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+            "select count(*) from pg_stat_activity where datname = current_database()"
+            " and wait_event_type = 'Lock' and wait_event = 'transactionid'",
         )
         > 0
     )
