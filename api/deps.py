@@ -30,7 +30,12 @@ def get_history(request: Request) -> EngineHistory:
 
 
 def transaction(request: Request) -> Iterator[Session]:
-    """The request's one transaction: committed when the route returns, rolled back if it raises."""
+    """The request's one transaction: committed when the route returns, rolled back if it raises.
+
+    Used with ``scope="function"`` (``SessionDep``): FastAPI then runs the commit after the route function
+    and before the response is sent. With the default scope the commit would run after the client already
+    has its 2xx, and an immediate read (or a worker woken by the answer) would not find what was created.
+    """
     with unit_of_work(request.app.state.sessionmaker) as session:
         yield session
 
@@ -38,4 +43,4 @@ def transaction(request: Request) -> Iterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[OperatonClient, Depends(get_engine)]
 HistoryDep = Annotated[EngineHistory, Depends(get_history)]
-SessionDep = Annotated[Session, Depends(transaction)]
+SessionDep = Annotated[Session, Depends(transaction, scope="function")]

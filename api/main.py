@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
+from api.methods import AllowedMethods
 from api.routes import (
     aftersales,
     changes,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(collection.router)
     app.include_router(reports.router)
     app.include_router(health.router)
+    app.add_middleware(AllowedMethods)
 
     @app.exception_handler(InvalidInput)
     async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:

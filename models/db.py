@@ -59,7 +59,7 @@ def load_all_tables() -> None:
 
     import models
 
-    for name in ("models.audit", "models.jobs", "models.outbox"):
+    for name in ("models.audit", "models.idempotency", "models.jobs", "models.outbox"):
         importlib.import_module(name)
     for info in pkgutil.iter_modules(models.__path__):
         if info.ispkg:

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
 from api.deps import EngineDep, SessionDep, SettingsDep
+from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import outbox
 from models.aftersales import service
 from models.aftersales.schemas import AfterSalesReport, FeedbackIn, TicketIn, TicketOut
 from models.aftersales.tables import ServiceTicket, TicketStatus
 
-router = APIRouter(tags=["after-sales"])
+router = APIRouter(tags=["after-sales"], route_class=IdempotentRoute)
 
 
 def _out(session: Session, ticket: ServiceTicket) -> TicketOut:
@@ -27,6 +28,7 @@ def _out(session: Session, ticket: ServiceTicket) -> TicketOut:
 @router.post(
     "/tickets",
     status_code=status.HTTP_201_CREATED,
+    dependencies=[IDEMPOTENT],
     summary="Open an after-sales ticket and start its process",
     responses={
         422: {"description": "Invalid ticket (e.g. unknown order); the detail names the field. Nothing is stored."},

@@ -7,17 +7,19 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from api.deps import SessionDep, SettingsDep
+from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import outbox
 from models.changes import service
 from models.changes.schemas import ChangeRequestIn, ChangeRequestOut
 from models.orders.service import OrderLimits
 
-router = APIRouter(tags=["change requests"])
+router = APIRouter(tags=["change requests"], route_class=IdempotentRoute)
 
 
 @router.post(
     "/orders/{order_id}/change-requests",
     status_code=status.HTTP_201_CREATED,
+    dependencies=[IDEMPOTENT],
     summary="Ask for a change to a running order",
     responses={
         404: {"description": "No such order."},

@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import SessionDep, SettingsDep
+from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import outbox
 from models.collection import service
 from models.collection.schemas import CollectionReport, CustomerCollectionOut, InstallmentOut, PaymentIn, PaymentResult
 from models.collection.tables import Installment, Payment
 
-router = APIRouter(tags=["collection"])
+router = APIRouter(tags=["collection"], route_class=IdempotentRoute)
 
 
 @router.get(
@@ -25,7 +26,11 @@ def order_installments(order_id: int, session: SessionDep) -> list[InstallmentOu
     return [InstallmentOut.model_validate(i) for i in service.list_installments(session, order_id=order_id)]
 
 
-@router.get("/contracts/{contract_number}/installments", summary="The installments of a contract")
+@router.get(
+    "/contracts/{contract_number}/installments",
+    summary="The installments of a contract",
+    responses={404: {"description": "No such contract."}},
+)
 def contract_installments(contract_number: str, session: SessionDep) -> list[InstallmentOut]:
     rows = service.list_installments(session, contract_number=contract_number)
     return [InstallmentOut.model_validate(i) for i in rows]
@@ -43,6 +48,7 @@ def get_installment(installment_id: int, session: SessionDep) -> InstallmentOut:
 @router.post(
     "/installments/{installment_id}/payments",
     status_code=status.HTTP_201_CREATED,
+    dependencies=[IDEMPOTENT],
     summary="Report a payment received for an installment",
     responses={
         200: {"description": "This external reference was reported before: the first result, nothing new stored."},

@@ -14,7 +14,11 @@ from models.documents.schemas import DocumentOut
 router = APIRouter(tags=["documents"])
 
 
-@router.get("/orders/{order_id}/documents", summary="Every document of an order, oldest first")
+@router.get(
+    "/orders/{order_id}/documents",
+    summary="Every document of an order, oldest first",
+    responses={404: {"description": "No such order."}},
+)
 def list_order_documents(order_id: int, session: SessionDep) -> list[DocumentOut]:
     return [DocumentOut.model_validate(d) for d in service.list_documents(session, order_id=order_id)]
 

@@ -7,15 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import EngineDep, SessionDep, SettingsDep
+from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models.orders import service
 from models.orders.schemas import OrderIn, OrderOut
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = APIRouter(prefix="/orders", tags=["orders"], route_class=IdempotentRoute)
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    dependencies=[IDEMPOTENT],
     summary="Receive an order and start its lifecycle",
     responses={
         422: {"description": "Invalid order; the detail names each bad field. Nothing is stored."},

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import SessionDep, SettingsDep
+from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import outbox
 from models.production import service
 from models.production.schemas import ProductionOut, PurchaseOrderOut, ReceiptIn, ReceiptOut
 from models.production.tables import PurchaseOrder
 
-router = APIRouter(tags=["production"])
+router = APIRouter(tags=["production"], route_class=IdempotentRoute)
 
 
 def _po_out(po: PurchaseOrder) -> PurchaseOrderOut:
@@ -38,6 +39,7 @@ def list_purchase_orders(order_id: int, session: SessionDep) -> list[PurchaseOrd
 @router.post(
     "/purchase-orders/{number}/receipt",
     status_code=status.HTTP_201_CREATED,
+    dependencies=[IDEMPOTENT],
     summary="Record the delivery of a purchase order; its production process goes on to incoming inspection",
     responses={
         404: {"description": "No such purchase order."},

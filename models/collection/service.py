@@ -45,6 +45,7 @@ from models.collection.tables import (
 )
 from models.contracts import service as contracts
 from models.contracts.service import ContractTerms
+from models.contracts.tables import Contract
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
@@ -273,7 +274,13 @@ def list_installments(
         query = query.where(Installment.order_id == order_id)
     if contract_number is not None:
         query = query.where(Installment.contract_number == contract_number)
-    return list(session.scalars(query))
+    rows = list(session.scalars(query))
+    if contract_number is not None and not rows:
+        # No installments yet is an empty list; no such contract is a 404.
+        known = session.scalar(select(Contract.id).where(Contract.contract_number == contract_number))
+        if known is None:
+            raise NotFound("contract", contract_number)
+    return rows
 
 
 def get_installment(session: Session, installment_id: int) -> Installment:

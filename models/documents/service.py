@@ -16,7 +16,7 @@ from doorflow.settings import ROOT
 from models import audit
 from models.documents.tables import Document, DocumentCategory
 from models.errors import NotFound
-from models.orders.tables import DOOR_TYPE_NAMES, HANDING_NAMES
+from models.orders.tables import DOOR_TYPE_NAMES, HANDING_NAMES, Order
 
 TEMPLATES = ROOT / "templates"
 
@@ -97,8 +97,11 @@ def store(
 
 
 def list_documents(session: Session, *, order_id: int | None = None, subject: str | None = None) -> list[Document]:
+    """The documents of an order (NotFound for an unknown order: no order is not the same as no documents)."""
     query = select(Document).order_by(Document.id)
     if order_id is not None:
+        if session.get(Order, order_id) is None:
+            raise NotFound("order", order_id)
         query = query.where(Document.order_id == order_id)
     if subject is not None:
         query = query.where(Document.subject == subject)
