@@ -14,14 +14,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from doorflow import stack
 from doorflow.settings import Settings
+from doorflow.staff import SimulatedStaff
 from models.audit import AuditEntry
 from models.changes import service as changes
 from models.changes.schemas import ChangeRequestIn
-from models.changes.tables import ChangeRequest, QualityImpact
+from models.changes.tables import ChangeRequest, ChangeStatus, QualityImpact
 from models.collection import service as collection
 from models.collection.schemas import PaymentIn
 from models.collection.tables import DunningAction, Installment, InstallmentKind, InstallmentStatus
@@ -33,6 +36,7 @@ from models.documents.tables import Document
 from models.orders.service import OrderLimits
 from models.orders.tables import DoorLine, DoorType, Handing, Order, OrderStatus, PriceApproval, PriceDecision
 from models.outbox import EngineMessage
+from tests.conftest import LiveEngine
 
 SETTINGS = Settings(_env_file=None)
 TERMS = contracts.terms_from_settings(SETTINGS)
@@ -376,3 +380,90 @@ def test_notices_show_the_amount_in_chinese_capitals(sessions: sessionmaker[Sess
         for html in (notice, letter):
             assert "人民币肆万伍仟壹佰柒拾捌元捌角" in html
         s.rollback()
+
+
+# --- on the real engine -------------------------------------------------------------------------
+
+
+def _sign_for_collection(sessions: sessionmaker[Session], order_id: int) -> None:
+    """The order's price accepted and its contract signed, as door-order leaves them before collection."""
+    with sessions() as s, s.begin():
+        order = s.get(Order, order_id)
+        assert order is not None
+        s.add(PriceApproval(order_id=order.id, round=1, list_total=order.total_amount, discount_percent=D("0"),
+                            net_total=order.total_amount, decision=PriceDecision.NOT_REQUIRED))  # fmt: skip
+        s.flush()
+        contract = contracts.draft_contract(s, order.id, TERMS, revision_note=None, actor="test").contract
+        contract.status, contract.signed_on, contract.signed_by = ContractStatus.SIGNED, date.today(), "张经理"
+
+
+@pytest.mark.engine
+def test_an_applied_change_replans_the_running_collection_on_the_engine(
+    api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    """The change flow applies a price cut while payment-collection runs: the waiting rounds collect the new
+    amounts; a later cut below what was paid cancels the last installment, whose round ends, with a credit."""
+    from tests.test_changes_engine import REVIEWS, ask, change_status, start_order
+
+    order = start_order(api, live_engine)
+    assert D(order["total_amount"]) == D("74658.00")
+    pid, history = order["process_instance_id"], live_engine.history
+    _sign_for_collection(sessions, order["id"])
+    collecting = live_engine.client.start_process(
+        "payment-collection",
+        order["order_number"],
+        {"orderId": order["id"], "orderNumber": order["order_number"], "customerName": order["customer_name"]},
+    )
+    history.wait_for(lambda: history.visited(collecting, "LoadInstallment") == 3, 90, "the three rounds")
+    rounds = api.get(f"/orders/{order['id']}/installments").json()
+    assert [D(i["amount"]) for i in rounds] == [D("22397.40"), D("44794.80"), D("7465.80")]
+    deposit, progress, _ = (i["id"] for i in rounds)
+
+    def pay(installment_id: int, amount: str) -> None:
+        body = {"amount": amount, "external_reference": f"BANK-{uuid.uuid4().hex}", "paid_on": date.today().isoformat()}
+        response = api.post(f"/installments/{installment_id}/payments", json=body)
+        assert response.status_code == 201, response.text
+
+    pay(deposit, "22397.40")
+    history.wait_for(lambda: history.visited(collecting, "InstallmentPaid") == 1, 60, "the deposit's round to end")
+
+    staff = SimulatedStaff(live_engine.client, history)
+    cut = ask(api, order["id"], description="2 号木门改为标准饰面，单价下调",
+              line_changes=[{"line_no": 2, "unit_price": "1000.00"}])  # fmt: skip
+    assert staff.work_until(pid, change_status(sessions, cut["id"]), stop_at=REVIEWS) == ChangeStatus.APPLIED
+
+    stored = api.get(f"/change-requests/{cut['id']}").json()
+    assert D(stored["money_delta"]) == D("-10098.00") and stored["contract_version"] == 2
+    assert (D(stored["contract_total_before"]), D(stored["contract_total_after"])) == (D("74658.00"), D("64560.00"))
+    assert D(api.get(f"/orders/{order['id']}").json()["price_adjustment"]) == D("-10098.00")
+    after = api.get(f"/orders/{order['id']}/installments").json()
+    assert [(D(i["amount"]), i["status"]) for i in after] == [
+        (D("22397.40"), "paid"), (D("36139.37"), "open"), (D("6023.23"), "open"),
+    ]  # fmt: skip
+    assert sum(D(i["amount"]) for i in after) == D("64560.00")
+    [amendment] = [d for d in api.get(f"/orders/{order['id']}/documents").json() if d["kind"] == "contract_amendment"]
+    html = api.get(f"/documents/{amendment['id']}/content").text
+    assert "人民币陆万肆仟伍佰陆拾元整" in html and cut["change_number"] in html
+
+    # The waiting round collects the re-planned amount: paying it in full ends the round.
+    pay(progress, "36139.37")
+    history.wait_for(lambda: history.visited(collecting, "InstallmentPaid") == 2, 60, "the progress round to end")
+
+    # A second cut below what was paid: the final installment is cancelled, its round ends, a credit is due.
+    below = ask(api, order["id"], description="取消 2 号木门的门套", price_delta="-6560.00")
+    assert staff.work_until(pid, change_status(sessions, below["id"]), stop_at=REVIEWS) == ChangeStatus.APPLIED
+    stored = api.get(f"/change-requests/{below['id']}").json()
+    assert (D(stored["contract_total_after"]), D(stored["credit_due"]), stored["contract_version"]) == (
+        D("58000.00"), D("536.77"), 3,
+    )  # fmt: skip
+    history.wait_for(lambda: history.instance_state(collecting) == "COMPLETED", 60, "collection to finish")
+    assert history.visited(collecting, "InstallmentPaid") == 3
+    assert [i["status"] for i in api.get(f"/orders/{order['id']}/installments").json()] == ["paid", "paid", "cancelled"]
+    assert history.incidents(collecting) == [] and history.incidents(pid) == []
+    assert history.instance_state(pid) == "ACTIVE"
+    with sessions() as s, s.begin():  # no door-order waits for the deposit in this test
+        s.execute(
+            update(EngineMessage)
+            .where(EngineMessage.name == "DepositReceived", EngineMessage.business_key == order["order_number"])
+            .values(expired_at=func.now())
+        )
