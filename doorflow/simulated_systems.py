@@ -48,9 +48,10 @@ def factory_responders(
     def goods_received(_: dict[str, Any]) -> None:
         # The warehouse receives every purchase order of this order that is still on its way.
         for po in _ok(api.get(f"/orders/{order_id}/purchase-orders")):
-            if po["status"] == "ordered":
+            if po["status"] in ("ordered", "partially_received"):
                 number = po["number"]
-                body = {"quantity": str(po["quantity"]), "received_by": "仓库 李师傅", "delivery_note": f"DN-{number}"}
+                rest = str(po["outstanding_quantity"])
+                body = {"quantity": rest, "received_by": "仓库 李师傅", "delivery_note": f"DN-{number}"}
                 _ok(api.post(f"/purchase-orders/{number}/receipt", json=body))
 
     def shipment_delivered(_: dict[str, Any]) -> None:

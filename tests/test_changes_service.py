@@ -10,15 +10,22 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from doorflow.settings import Settings
 from models.audit import AuditEntry
 from models.changes import service
 from models.changes.schemas import ChangeRequestIn
 from models.changes.tables import ChangeRequest, ChangeStatus, OrderRevision, QualityImpact
+from models.collection.service import WakeUps
+from models.contracts.service import terms_from_settings
 from models.errors import Conflict, InvalidInput
 from models.orders.service import OrderLimits
 from models.orders.tables import DoorLine, DoorType, Handing, Order, OrderStatus
 
 LIMITS = OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500)
+MONEY: dict[str, Any] = {
+    "terms": terms_from_settings(Settings()),
+    "wake": WakeUps.from_settings(Settings()),
+}
 
 
 @pytest.fixture
@@ -73,7 +80,9 @@ def test_applying_a_change_twice_changes_the_order_once(sessions: sessionmaker[S
 
     for _ in range(2):  # a re-delivered job
         with sessions() as s, s.begin():
-            result = service.apply_change(s, change_id, customer_approved=None, customer_note=None, actor="test")
+            result = service.apply_change(
+                s, change_id, customer_approved=None, customer_note=None, **MONEY, actor="test"
+            )
             assert result == {"changeRevision": 2}
 
     with sessions() as s:
@@ -100,7 +109,7 @@ def test_major_change_is_not_applied_without_the_customer(sessions: sessionmaker
             note=None, major=True, reason="工期影响达到 7 天", actor="test",
         )  # fmt: skip
         with pytest.raises(Conflict):
-            service.apply_change(s, change.id, customer_approved=None, customer_note=None, actor="test")
+            service.apply_change(s, change.id, customer_approved=None, customer_note=None, **MONEY, actor="test")
         assert change.status == ChangeStatus.ASSESSED
 
 

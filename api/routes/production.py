@@ -22,6 +22,8 @@ def _po_out(po: PurchaseOrder) -> PurchaseOrderOut:
         material_name=po.material.name,
         supplier_name=po.supplier.name,
         quantity=po.quantity,
+        received_quantity=po.received_quantity,
+        outstanding_quantity=po.outstanding_quantity,
         status=po.status,
         replaces_id=po.replaces_id,
     )
@@ -40,11 +42,18 @@ def list_purchase_orders(order_id: int, session: SessionDep) -> list[PurchaseOrd
     "/purchase-orders/{number}/receipt",
     status_code=status.HTTP_201_CREATED,
     dependencies=[IDEMPOTENT],
-    summary="Record the delivery of a purchase order; its production process goes on to incoming inspection",
+    summary="Record a delivery against a purchase order; once all of it is in, production goes on to inspection",
+    description=(
+        "Receipts accumulate: a short delivery leaves the purchase order `partially_received` and its production "
+        "process waiting for the rest; the receipt that completes the ordered quantity sends GoodsReceived. "
+        "A delivery beyond the outstanding quantity is refused (422 on `quantity`); nothing is stored."
+    ),
     responses={
         404: {"description": "No such purchase order."},
         409: {"description": "The purchase order is not waiting for goods (already received, accepted or returned)."},
-        422: {"description": "Invalid receipt; the detail names the field."},
+        422: {
+            "description": "Invalid receipt, or more than is outstanding (over-delivery); the detail names the field."
+        },
     },
 )
 def receive_goods(number: str, body: ReceiptIn, session: SessionDep, settings: SettingsDep) -> ReceiptOut:
@@ -61,9 +70,13 @@ def receive_goods(number: str, body: ReceiptIn, session: SessionDep, settings: S
         ),
         actor="api",
     )
+    po = receipt.purchase_order
     return ReceiptOut(
         id=receipt.id,
         purchase_order_number=number,
+        purchase_order_status=po.status,
+        received_quantity=po.received_quantity,
+        outstanding_quantity=po.outstanding_quantity,
         quantity=receipt.quantity,
         delivery_note=receipt.delivery_note,
         received_by=receipt.received_by,

@@ -73,7 +73,10 @@ class ChangeRequestIn(BaseModel):
         default=None,
         max_digits=12,
         decimal_places=2,
-        description="Price change agreed with the customer in CNY (positive: the customer pays more). Recorded.",
+        description=(
+            "Price change agreed with the customer in CNY (positive: the customer pays more), on top of the "
+            "re-priced door lines. Applied, it amends the contract and re-plans the unpaid installments."
+        ),
     )
 
 
@@ -114,4 +117,12 @@ class ChangeRequestOut(BaseModel):
     rejection_reason: str | None
     applied_at: datetime | None
     applied_revision: int | None
+    money_delta: Decimal | None = Field(
+        description="Money effect counted when applied: re-priced lines at the agreed discount plus price_delta."
+    )
+    contract_total_before: Decimal | None
+    contract_total_after: Decimal | None
+    contract_version: int | None = Field(description="The contract version (amendment) the change produced.")
+    credit_due: Decimal | None = Field(description="Paid beyond the new contract total: to refund to the customer.")
+    extra_due: Decimal | None = Field(description="An increase no open installment could take: to collect separately.")
     created_at: datetime

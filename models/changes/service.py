@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,9 +26,13 @@ from models.changes.tables import (
     OrderRevision,
     QualityImpact,
 )
+from models.collection import service as collection
+from models.contracts import service as contracts
+from models.contracts.service import ContractTerms
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
+from models.orders import service as orders
 from models.orders.service import OrderLimits
 from models.orders.tables import DoorLine, DoorType, Handing, Order, OrderStatus
 from models.production import service as production
@@ -324,9 +328,19 @@ def _set_line(line: DoorLine, values: dict[str, Any]) -> None:
 
 
 def apply_change(
-    session: Session, change_id: int, *, customer_approved: bool | None, customer_note: str | None, actor: str
+    session: Session,
+    change_id: int,
+    *,
+    customer_approved: bool | None,
+    customer_note: str | None,
+    terms: ContractTerms,
+    wake: collection.WakeUps,
+    actor: str,
 ) -> dict[str, Any]:
-    """Update the order in place and number the result as a new revision; a repeat changes nothing."""
+    """Update the order in place and number the result as a new revision; a repeat changes nothing.
+
+    A change with a money effect also amends the contract and re-plans the installments (``_settle_money``).
+    """
     change = get_change(session, change_id)
     if change.status == ChangeStatus.APPLIED:
         return {"changeRevision": change.applied_revision}
@@ -388,6 +402,7 @@ def apply_change(
         before={"revision": revision_before, **before},
         after={"revision": revision, "change_number": change.change_number, **after},
     )
+    _settle_money(session, change, order, before, after, terms, wake, actor)
     _store_change_order(session, change, order, before, after, revision_before, actor)
     # The plan follows the order: an assessed schedule impact moves the running production plan.
     production.shift_plan_for_change(
@@ -404,6 +419,83 @@ def apply_change(
     )
     session.flush()
     return {"changeRevision": revision}
+
+
+def money_effect(session: Session, order: Order, before: dict[str, Any], change: ChangeRequest) -> Decimal:
+    """What the change does to the agreed price: the re-priced lines at the agreed discount, plus ``price_delta``.
+
+    Before a price is agreed the lines are priced later anyway, so only ``price_delta`` counts then.
+    """
+    delta = change.price_delta or Decimal("0.00")
+    try:
+        price = orders.accepted_price(session, order.id)
+    except Conflict:
+        return delta
+    keep = (Decimal("100") - price.discount_percent) / Decimal("100")
+    old_net = (Decimal(before["total_amount"]) * keep).quantize(contracts.CENT, ROUND_HALF_UP)
+    new_net = (order.total_amount * keep).quantize(contracts.CENT, ROUND_HALF_UP)
+    return new_net - old_net + delta
+
+
+def _settle_money(
+    session: Session,
+    change: ChangeRequest,
+    order: Order,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    terms: ContractTerms,
+    wake: collection.WakeUps,
+    actor: str,
+) -> None:
+    """Count the change's money effect on the order, and with a contract amend it and re-plan the installments."""
+    delta = money_effect(session, order, before, change)
+    change.money_delta = delta
+    if delta == 0:
+        return
+    order.price_adjustment = order.price_adjustment + delta
+    contract = contracts.contract_of_order(session, order.id)
+    if contract is None:
+        return  # the contract, when drafted, states the accepted price plus the adjustment
+    total_before = contract.total_amount
+    total_after = total_before + delta
+    if total_after < 0:
+        raise InvalidInput(
+            ("price_delta",),
+            f"change {change.change_number} would make the contract total {total_after} CNY; it must not be negative",
+        )
+    reason = f"变更 {change.change_number}"
+    replan = collection.replan_installments(session, order.id, total_after, wake, reason=reason, actor=actor)
+    amendment = contracts.Amendment(
+        change_number=change.change_number,
+        description=change.description,
+        total_before=total_before,
+        money_delta=delta,
+        total_after=total_after,
+        rows=_compare(before, after),
+        installments=replan.installments if replan else [],
+        credit_due=replan.credit_due if replan else Decimal("0.00"),
+        extra_due=replan.extra_due if replan else Decimal("0.00"),
+    )
+    version = contracts.amend_for_change(session, contract, amendment, terms, actor=actor)
+    change.contract_total_before, change.contract_total_after = total_before, total_after
+    change.contract_version = version.version
+    change.credit_due, change.extra_due = amendment.credit_due, amendment.extra_due
+    audit.record(
+        session,
+        actor=actor,
+        action="change.money_counted",
+        entity="change_request",
+        entity_id=change.id,
+        after={
+            "money_delta": str(delta),
+            "contract_total_before": str(total_before),
+            "contract_total_after": str(total_after),
+            "contract_version": version.version,
+            "credit_due": str(amendment.credit_due),
+            "extra_due": str(amendment.extra_due),
+            "order_price_adjustment": str(order.price_adjustment),
+        },
+    )
 
 
 def _compare(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:

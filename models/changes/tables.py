@@ -85,6 +85,14 @@ class ChangeRequest(Timestamped, Base):
     applied_at: Mapped[datetime | None]
     applied_revision: Mapped[int | None] = mapped_column(Integer)  # the order revision the change produced
 
+    # The money effect, counted when applied: re-priced lines at the agreed discount plus price_delta.
+    money_delta: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    contract_total_before: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    contract_total_after: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    contract_version: Mapped[int | None] = mapped_column(Integer)  # the amendment's contract version
+    credit_due: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # paid beyond the new total: to refund
+    extra_due: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # an increase no open installment holds
+
     reviews: Mapped[list[ChangeReview]] = relationship(
         back_populates="change_request", cascade="all, delete-orphan", order_by="ChangeReview.department"
     )

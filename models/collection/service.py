@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from doorflow.mail import Mail, MailNotConfigured
 from doorflow.settings import Settings
-from models import audit
+from models import audit, outbox
 from models.collection.schemas import (
     AgeingBucket,
     CollectionReport,
@@ -59,6 +59,7 @@ DEPOSIT_MESSAGE = "DepositReceived"  # door-order waits for it (business key: th
 SETTLED_ERROR = "INSTALLMENT_SETTLED"  # BPMN error code: the installment is paid, stop whatever it was doing
 KIND_NAMES = {InstallmentKind.DEPOSIT: "定金", InstallmentKind.PROGRESS: "进度款", InstallmentKind.FINAL: "尾款"}
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 # Sends one e-mail and returns its Message-ID; raises MailNotConfigured when there is no SMTP server.
 Mailer = Callable[[Mail], str]
@@ -229,7 +230,7 @@ def load_installment(session: Session, order_id: int, index: int, timing: Schedu
     ).first()
     if inst is None:
         raise InvalidInput(("loopCounter",), f"order {order_id} has no installment no. {index + 1}")
-    if inst.status == InstallmentStatus.PAID:
+    if inst.closed:
         raise InstallmentSettled(inst.id)
     return {
         "installmentId": inst.id,
@@ -379,7 +380,7 @@ def send_settlement_notice(
     second e-mail. The installment row is locked first, so concurrent deliveries serialize.
     """
     inst = _locked(session, installment_id)
-    if inst.status == InstallmentStatus.PAID:
+    if inst.closed:
         raise InstallmentSettled(installment_id)
     if (earlier := _sent_email(session, inst.id, NOTICE_PURPOSE)) is not None:
         return {"noticeDocumentId": inst.notice_document_id, "noticeEmail": earlier.status.value}
@@ -424,7 +425,7 @@ def send_settlement_notice(
 
 def mark_overdue(session: Session, installment_id: int, overdue_at: datetime, *, actor: str) -> dict[str, Any]:
     inst = _locked(session, installment_id)
-    if inst.status == InstallmentStatus.PAID:
+    if inst.closed:
         raise InstallmentSettled(installment_id)
     if inst.status == InstallmentStatus.OPEN:
         inst.status = InstallmentStatus.OVERDUE
@@ -444,7 +445,7 @@ def mark_overdue(session: Session, installment_id: int, overdue_at: datetime, *,
 def check_settled(session: Session, installment_id: int) -> Decimal:
     """After a PaymentReceived message: raise InstallmentSettled when paid in full, else return the balance."""
     inst = _locked(session, installment_id)
-    if inst.status == InstallmentStatus.PAID:
+    if inst.closed:
         raise InstallmentSettled(installment_id)
     return inst.balance
 
@@ -465,7 +466,7 @@ def take_dunning_step(
 ) -> dict[str, Any]:
     """Carry out (reminder e-mail, formal letter) or record (phone call, visit) one rung of the ladder."""
     inst = _locked(session, installment_id)
-    if inst.status == InstallmentStatus.PAID:
+    if inst.closed:
         raise InstallmentSettled(installment_id)
     done = session.scalars(
         select(DunningStep).where(DunningStep.installment_id == inst.id, DunningStep.step_no == step_no)
@@ -540,7 +541,7 @@ def take_dunning_step(
 def flag_customer_risk(session: Session, installment_id: int, *, actor: str) -> dict[str, Any]:
     """The ladder is exhausted: warn about the customer and hand the installment to legal."""
     inst = _locked(session, installment_id)
-    if inst.status == InstallmentStatus.PAID:
+    if inst.closed:
         raise InstallmentSettled(installment_id)
     flag = session.scalars(select(CustomerRiskFlag).where(CustomerRiskFlag.installment_id == inst.id)).first()
     if flag is None:
@@ -607,8 +608,9 @@ def record_payment(
                 f"(installment {earlier.installment_id}, amount {earlier.amount}, paid on {earlier.paid_on})"
             )
         return _payment_result(session, inst.id, earlier, duplicate=True, deposit_received=False)
-    if inst.status == InstallmentStatus.PAID:
-        raise Conflict(f"installment {inst.id} is already paid in full")
+    if inst.closed:
+        state = "already paid in full" if inst.status == InstallmentStatus.PAID else "cancelled by a price change"
+        raise Conflict(f"installment {inst.id} is {state}")
     if data.amount > inst.balance:
         raise InvalidInput(("body", "amount"), f"exceeds the outstanding balance of {inst.balance} CNY")
     payment = Payment(
@@ -725,3 +727,128 @@ def collection_report(session: Session, as_of: date, bucket_days: Sequence[int])
         ageing=buckets,
         risk_customers=list(risk),
     )
+
+
+# --- re-planning after a price change -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WakeUps:
+    """How long the wake-ups of a re-plan are offered to the engine (the payment and deposit message TTLs)."""
+
+    payment_ttl_s: int
+    deposit_ttl_s: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WakeUps:
+        return cls(settings.collection_payment_message_ttl_s, settings.collection_deposit_message_ttl_s)
+
+
+@dataclass(frozen=True)
+class Replan:
+    """The installments after a re-plan and what they cannot hold: ``credit_due`` (to refund), ``extra_due``."""
+
+    installments: list[Installment]
+    credit_due: Decimal
+    extra_due: Decimal
+
+
+def _shares(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split ``total`` in proportion to ``weights``: rounded down to the cent, the last takes the remainder (> 0)."""
+    whole = sum(weights, ZERO)
+    shares = [(total * w / whole).quantize(CENT, ROUND_DOWN) if whole else ZERO for w in weights[:-1]]
+    return [*shares, total - sum(shares, ZERO)]
+
+
+def replan_installments(
+    session: Session, order_id: int, new_total: Decimal, wake: WakeUps, *, reason: str, actor: str
+) -> Replan | None:
+    """Re-plan the order's installments so they add up to ``new_total``, keeping what was paid.
+
+    Paid and partly paid installments keep their amounts; the installments nothing was paid on share
+    the rest in proportion to their current amounts (the contract's ratios). One whose share is nothing
+    is cancelled (amount 0). A total below what the touched installments hold lowers the partly paid
+    ones to what was paid (the latest first; each becomes paid), and below what was paid the difference
+    is a credit due to the customer: never a negative installment. An increase with no installment left
+    open is ``extra_due``. Amounts live here, and every step of the installment's round re-reads them, so
+    running rounds need no change; a round whose installment was closed by the re-plan is woken (a
+    ``PaymentReceived`` for its local key) and ends as settled, and a deposit closed so is announced
+    (``DepositReceived``). ``None`` when the order has no installments yet (collection not started).
+    """
+    insts = list(
+        session.scalars(
+            select(Installment)
+            .where(Installment.order_id == order_id)
+            .order_by(Installment.seq)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+    if not insts:
+        return None
+    before = {i.id: (i.amount, i.status) for i in insts}
+    live = [i for i in insts if i.status != InstallmentStatus.CANCELLED]
+    touched = [i for i in live if i.paid_amount > 0]
+    free = [i for i in live if i.paid_amount == 0]
+    rest = new_total - sum((i.amount for i in touched), ZERO)
+    if rest > 0 and free:
+        for inst, share in zip(free, _shares(rest, [i.amount for i in free]), strict=True):
+            inst.amount = share
+    else:
+        for inst in free:
+            inst.amount = ZERO
+        excess = -rest if rest < 0 else ZERO
+        for inst in reversed(touched):
+            cut = min(inst.balance, excess)
+            inst.amount -= cut
+            excess -= cut
+    now = datetime.now(UTC)
+    for inst in live:
+        if inst.amount == 0:
+            inst.status = InstallmentStatus.CANCELLED
+        elif inst.paid_amount == inst.amount and inst.status != InstallmentStatus.PAID:
+            inst.status, inst.paid_at = InstallmentStatus.PAID, now
+    session.flush()
+    planned = sum((i.amount for i in insts), ZERO)
+    for inst in insts:
+        old_amount, old_status = before[inst.id]
+        if (old_amount, old_status) == (inst.amount, inst.status):
+            continue
+        audit.record(
+            session,
+            actor=actor,
+            action="installment.replanned",
+            entity="installment",
+            entity_id=inst.id,
+            before={"amount": str(old_amount), "status": old_status.value},
+            after={"amount": str(inst.amount), "status": inst.status.value, "reason": reason},
+        )
+        if inst.closed and old_status not in (InstallmentStatus.PAID, InstallmentStatus.CANCELLED):
+            _wake_closed_round(session, inst, wake, reason)
+    return Replan(
+        installments=insts,
+        credit_due=max(planned - new_total, ZERO),
+        extra_due=max(new_total - planned, ZERO),
+    )
+
+
+def _wake_closed_round(session: Session, inst: Installment, wake: WakeUps, reason: str) -> None:
+    """The round of an installment the re-plan closed waits on timers: wake it so it ends as settled."""
+    outbox.enqueue(
+        session,
+        PAYMENT_MESSAGE,
+        f"replan-{inst.id}-{inst.status.value}",
+        wake.payment_ttl_s,
+        business_key=inst.order_number,
+        local_keys={PAYMENT_LOCAL_KEY: inst.correlation_key},
+        variables={"installmentId": inst.id, "replanReason": reason},
+    )
+    if inst.kind == InstallmentKind.DEPOSIT:
+        outbox.enqueue(
+            session,
+            DEPOSIT_MESSAGE,
+            f"deposit-{inst.order_number}",
+            wake.deposit_ttl_s,
+            business_key=inst.order_number,
+            variables={"depositPaidAmount": str(inst.paid_amount)},
+        )

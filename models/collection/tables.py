@@ -35,6 +35,7 @@ class InstallmentStatus(enum.StrEnum):
     PAID = "paid"
     OVERDUE = "overdue"
     LEGAL = "legal"
+    CANCELLED = "cancelled"  # a price change left nothing to collect on it (amount 0; its round ends)
 
 
 class DunningAction(enum.StrEnum):
@@ -62,7 +63,7 @@ class Installment(Timestamped, Base):
     __tablename__ = "installments"
     __table_args__ = (
         UniqueConstraint("order_id", "seq"),
-        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("amount > 0 OR status = 'cancelled'", name="amount_positive"),
         CheckConstraint("paid_amount >= 0 AND paid_amount <= amount", name="paid_within_amount"),
     )
 
@@ -92,6 +93,11 @@ class Installment(Timestamped, Base):
     dunning_steps: Mapped[list[DunningStep]] = relationship(
         back_populates="installment", order_by="DunningStep.step_no"
     )
+
+    @property
+    def closed(self) -> bool:
+        """Nothing left to collect: paid in full, or cancelled by a price change."""
+        return self.status in (InstallmentStatus.PAID, InstallmentStatus.CANCELLED)
 
     @property
     def balance(self) -> Decimal:

@@ -88,18 +88,20 @@ def draft_contract(
             order_id=order.id,
             contract_number="HT" + order.order_number.removeprefix("DO"),
             status=ContractStatus.LEGAL_REVIEW,
-            total_amount=price.net_total,
+            total_amount=price.net_total + order.price_adjustment,
             delivery_date=order.delivery_date,
         )
         session.add(contract)
         session.flush()
     elif contract.status == ContractStatus.SIGNED:
         raise Conflict(f"contract {contract.contract_number} is already signed")
+    # The accepted price plus the money effect of the changes applied since it was agreed.
+    total = price.net_total + order.price_adjustment
     contract.status = ContractStatus.LEGAL_REVIEW
-    contract.total_amount = price.net_total
+    contract.total_amount = total
     contract.delivery_date = order.delivery_date
     number = len(contract.versions) + 1
-    schedule = payment_terms(price.net_total, terms)
+    schedule = payment_terms(total, terms)
     context = {
         "contract_number": contract.contract_number,
         "version": number,
@@ -107,6 +109,8 @@ def draft_contract(
         "order": order,
         "lines": order.lines,
         "price": price,
+        "adjustment": order.price_adjustment,
+        "total": total,
         "delivery_date": order.delivery_date,
         "quality_standard": terms.quality_standard,
         "payment_terms": schedule,
@@ -140,7 +144,7 @@ def draft_contract(
             "contract_number": contract.contract_number,
             "version": number,
             "document_id": doc.id,
-            "total_amount": str(price.net_total),
+            "total_amount": str(total),
             "revision_note": revision_note,
         },
     )
@@ -251,3 +255,87 @@ def terms_from_settings(settings: Settings) -> ContractTerms:
         late_payment_penalty_percent=settings.contract_late_payment_penalty_per_day_percent,
         penalty_cap_percent=settings.contract_penalty_cap_percent,
     )
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """What an applied change did to the contract's money (for the amendment text and the change's record)."""
+
+    change_number: str
+    description: str
+    total_before: Decimal
+    money_delta: Decimal
+    total_after: Decimal
+    rows: list[dict[str, str]]  # the changed items (before/after), as on the change order
+    installments: list[Any]  # the re-planned installments (empty before collection started)
+    credit_due: Decimal
+    extra_due: Decimal
+
+
+def amend_for_change(
+    session: Session, contract: Contract, amendment: Amendment, terms: ContractTerms, *, actor: str
+) -> ContractVersion:
+    """A change with a money effect amends the contract: a new version (its document, its payment terms).
+
+    The version's payment terms are the re-planned installments once collection runs (what the customer
+    now owes per installment), else the configured ratios of the new total (collection will register them).
+    """
+    order = orders.get_order(session, contract.order_id)
+    previous = contract.versions[-1] if contract.versions else None
+    if amendment.installments:
+        by_kind = {str(t.get("kind")): t for t in (previous.payment_terms if previous else [])}
+        schedule = [
+            {**by_kind.get(i.kind.value, {"kind": i.kind.value, "label": i.kind.value, "ratio": "0", "due": ""}),
+             "amount": str(i.amount)}
+            for i in amendment.installments
+        ]  # fmt: skip
+    else:
+        schedule = payment_terms(amendment.total_after, terms)
+    contract.total_amount = amendment.total_after
+    contract.credit_due = amendment.credit_due
+    contract.extra_due = amendment.extra_due
+    number = len(contract.versions) + 1
+    note = f"变更 {amendment.change_number}：合同总价 ¥{amendment.total_before:,.2f} → ¥{amendment.total_after:,.2f}"
+    doc = documents.store(
+        session,
+        subject=f"order:{order.id}",
+        kind="contract_amendment",
+        category=DocumentCategory.CONTRACT,
+        title=f"合同变更协议 {contract.contract_number}（第 {number} 版，变更 {amendment.change_number}）",
+        template="contract-amendment.html.j2",
+        context={
+            "contract": contract,
+            "version": number,
+            "previous_version": previous.version if previous else None,
+            "seller": terms.seller,
+            "order": order,
+            "amendment": amendment,
+            "payment_terms": schedule,
+            "kind_names": {"deposit": "定金", "progress": "进度款", "final": "尾款"},
+        },
+        actor=actor,
+        order_id=order.id,
+    )
+    version = ContractVersion(
+        contract=contract, version=number, document_id=doc.id, payment_terms=schedule, revision_note=note
+    )
+    session.add(version)
+    session.flush()
+    orders.record_fact(
+        session,
+        order.id,
+        actor=actor,
+        action="contract.amended",
+        after={
+            "contract_number": contract.contract_number,
+            "version": number,
+            "document_id": doc.id,
+            "change_number": amendment.change_number,
+            "total_before": str(amendment.total_before),
+            "money_delta": str(amendment.money_delta),
+            "total_after": str(amendment.total_after),
+            "credit_due": str(amendment.credit_due),
+            "extra_due": str(amendment.extra_due),
+        },
+    )
+    return version

@@ -38,6 +38,10 @@ class Contract(Timestamped, Base):
     delivery_date: Mapped[date]
     signed_on: Mapped[date | None]
     signed_by: Mapped[str | None] = mapped_column(String(120))  # the customer's signatory
+    # What the installments cannot hold after an amendment: paid beyond the new total (to refund) and
+    # an increase with no installment left open to carry it (to collect separately). Shown on the amendment.
+    credit_due: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"), server_default="0")
+    extra_due: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"), server_default="0")
 
     versions: Mapped[list[ContractVersion]] = relationship(
         back_populates="contract", cascade="all, delete-orphan", order_by="ContractVersion.version"

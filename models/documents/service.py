@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
+import cn2an
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,17 @@ TEMPLATES = ROOT / "templates"
 def _money(value: Decimal | int | str) -> str:
     """Amounts as people read them on paper: ¥12,345.60."""
     return f"¥{Decimal(value):,.2f}"
+
+
+def cn_money(value: Decimal | int | str) -> str:
+    """The amount in Chinese capitals as financial documents write it (人民币大写), e.g. 人民币壹万元整.
+
+    Rounded to the fen first (the library cuts digits past the fen instead of rounding). The 元角分,
+    整 and 零 rules follow the People's Bank rules for filling in amounts; tests check the hard cases.
+    """
+    amount = Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    sign = "负" if amount < 0 else ""
+    return f"人民币{sign}{cn2an.an2cn(f'{abs(amount):f}', 'rmb')}"
 
 
 def _cn_date(value: date | datetime | str) -> str:
@@ -44,6 +56,7 @@ def environment() -> Environment:
     )
     env.filters["money"] = _money
     env.filters["cn_date"] = _cn_date
+    env.filters["cn_money"] = cn_money
     # Chinese names of the order vocabulary, for every template (door types, handings).
     env.globals["names"] = {"door_types": DOOR_TYPE_NAMES, "handings": HANDING_NAMES}
     return env

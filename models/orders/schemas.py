@@ -72,6 +72,9 @@ class OrderOut(BaseModel):
     status: OrderStatus
     process_instance_id: str | None
     total_amount: Decimal
+    price_adjustment: Decimal = Field(
+        description="Money effect of the applied changes since the price was agreed (the contract adds it)."
+    )
     created_at: datetime
     lines: list[DoorLineOut]
 

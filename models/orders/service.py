@@ -407,6 +407,8 @@ def record_deposit_reminder(session: Session, order_id: int, channel: str, note:
 def deposit_paid(session: Session, order_id: int) -> bool:
     """True when the order's deposit installment is settled (the fact DepositReceived announces).
 
+    A deposit a price change cancelled (nothing was paid and nothing is owed on it) counts as settled.
+
     A signed contract whose deposit is zero (deposit ratio set to 0) has nothing to wait for: no
     installment is collected for it and no DepositReceived will come, so that counts as paid too.
     """
@@ -424,7 +426,7 @@ def deposit_paid(session: Session, order_id: int) -> bool:
         .where(
             Installment.order_id == order_id,
             Installment.kind == InstallmentKind.DEPOSIT,
-            Installment.status == InstallmentStatus.PAID,
+            Installment.status.in_([InstallmentStatus.PAID, InstallmentStatus.CANCELLED]),
         )
         .limit(1)
     )

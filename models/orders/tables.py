@@ -96,6 +96,9 @@ class Order(Timestamped, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"), default=OrderStatus.RECEIVED)
     process_instance_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The money effect of the changes applied after the price was agreed (and every agreed price delta):
+    # the contract total is the accepted net price plus this.
+    price_adjustment: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"), server_default="0")
 
     lines: Mapped[list[DoorLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="DoorLine.line_no"

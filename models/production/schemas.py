@@ -27,6 +27,11 @@ class ReceiptOut(BaseModel):
     delivery_note: str | None
     received_by: str
     received_at: datetime
+    purchase_order_status: PurchaseStatus = Field(
+        description="received once everything ordered has arrived; partially_received while the rest is awaited."
+    )
+    received_quantity: Decimal = Field(description="Received so far on the purchase order, this receipt included.")
+    outstanding_quantity: Decimal = Field(description="Still to come; the production process waits for it.")
 
 
 class PurchaseOrderOut(BaseModel):
@@ -38,6 +43,8 @@ class PurchaseOrderOut(BaseModel):
     material_name: str
     supplier_name: str
     quantity: Decimal
+    received_quantity: Decimal
+    outstanding_quantity: Decimal
     status: PurchaseStatus
     replaces_id: int | None
 

@@ -391,22 +391,47 @@ def list_purchase_orders(session: Session, order_id: int) -> list[PurchaseOrder]
     )
 
 
+WAITING_FOR_GOODS = (PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED)
+
+
 def receive_goods(
     session: Session, number: str, data: ReceiptIn, publish: Callable[[str, int], None], *, actor: str
 ) -> GoodsReceipt:
-    """Record the delivery of a purchase order, then ``publish`` GoodsReceived in the same transaction.
+    """Record a delivery against a purchase order; once all of it has arrived, ``publish`` GoodsReceived.
 
-    The message goes through the outbox (retried until its purchase instance waits, or its TTL ends) and is
-    correlated by the local correlation key ``purchaseOrderNumber`` of the waiting GoodsReceived event.
+    Receipts accumulate: a short delivery keeps the order open for the rest and sends no message, so
+    the purchase instance keeps waiting at its GoodsReceived event. A delivery beyond what is still
+    outstanding is refused (InvalidInput naming ``quantity``): the surplus goes back to the supplier.
+    The message goes through the outbox (retried until its purchase instance waits, or its TTL ends)
+    and is correlated by the local correlation key ``purchaseOrderNumber`` of the waiting event. The
+    purchase order row is locked, so two receipts arriving together cannot both fit the outstanding rest.
     """
-    po = get_purchase_order(session, number)
-    if po.status != PurchaseStatus.ORDERED:
+    po = session.scalars(
+        select(PurchaseOrder)
+        .where(PurchaseOrder.number == number)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if po is None:
+        raise NotFound("purchase order", number)
+    if po.status not in WAITING_FOR_GOODS:
         raise Conflict(f"purchase order {number} is {po.status.value}, not waiting for goods")
+    before = po.received_quantity
+    outstanding = po.outstanding_quantity
+    if data.quantity > outstanding:
+        raise InvalidInput(
+            ("body", "quantity"),
+            f"{data.quantity.normalize():f} exceeds the {outstanding.normalize():f} still outstanding on purchase "
+            f"order {number} (ordered {po.quantity.normalize():f}, received {before.normalize():f}); "
+            "an over-delivery is refused",
+        )
     receipt = GoodsReceipt(
         purchase_order_id=po.id, quantity=data.quantity, delivery_note=data.delivery_note, received_by=data.received_by
     )
-    session.add(receipt)
-    po.status = PurchaseStatus.RECEIVED
+    po.receipts.append(receipt)
+    status_before = po.status
+    received = before + data.quantity
+    po.status = PurchaseStatus.RECEIVED if received == po.quantity else PurchaseStatus.PARTIALLY_RECEIVED
     session.flush()
     audit.record(
         session,
@@ -414,10 +439,17 @@ def receive_goods(
         action="goods.received",
         entity="purchase_order",
         entity_id=po.number,
-        before={"status": PurchaseStatus.ORDERED.value},
-        after={"status": po.status.value, "quantity": str(data.quantity), "delivery_note": data.delivery_note},
+        before={"status": status_before.value, "received_quantity": str(before)},
+        after={
+            "status": po.status.value,
+            "quantity": str(data.quantity),
+            "received_quantity": str(received),
+            "outstanding_quantity": str(po.quantity - received),
+            "delivery_note": data.delivery_note,
+        },
     )
-    publish(po.number, receipt.id)
+    if po.status == PurchaseStatus.RECEIVED:
+        publish(po.number, receipt.id)
     return receipt
 
 
@@ -449,8 +481,9 @@ def accept_goods(session: Session, number: str, *, actor: str) -> None:
     )
     # Bought for this order: booked into stock and straight out to the order's allocation, so the
     # free stock other orders see is unchanged.
+    arrived = po.received_quantity
     session.add(
-        MaterialAllocation(order_id=po.order_id, material_id=po.material_id, quantity=po.quantity, source=po.number)
+        MaterialAllocation(order_id=po.order_id, material_id=po.material_id, quantity=arrived, source=po.number)
     )
     po.status = PurchaseStatus.ACCEPTED
     audit.record(
@@ -460,7 +493,7 @@ def accept_goods(session: Session, number: str, *, actor: str) -> None:
         entity="purchase_order",
         entity_id=po.number,
         before={"status": PurchaseStatus.RECEIVED.value},
-        after={"status": po.status.value, "stock_in": str(po.quantity), "allocated_to_order": po.order_id},
+        after={"status": po.status.value, "stock_in": str(arrived), "allocated_to_order": po.order_id},
     )
 
 

@@ -168,6 +168,7 @@ class Supplier(Base):
 
 class PurchaseStatus(enum.StrEnum):
     ORDERED = "ordered"
+    PARTIALLY_RECEIVED = "partially_received"  # a short delivery: still waiting for the rest
     RECEIVED = "received"
     ACCEPTED = "accepted"
     RETURNED = "returned"
@@ -187,6 +188,16 @@ class PurchaseOrder(Timestamped, Base):
 
     material: Mapped[Material] = relationship()
     supplier: Mapped[Supplier] = relationship()
+    receipts: Mapped[list[GoodsReceipt]] = relationship(back_populates="purchase_order", order_by="GoodsReceipt.id")
+
+    @property
+    def received_quantity(self) -> Decimal:
+        """What has arrived so far: receipts accumulate until the ordered quantity is in."""
+        return sum((r.quantity for r in self.receipts), Decimal("0"))
+
+    @property
+    def outstanding_quantity(self) -> Decimal:
+        return self.quantity - self.received_quantity
 
 
 class GoodsReceipt(Base):
@@ -198,6 +209,8 @@ class GoodsReceipt(Base):
     delivery_note: Mapped[str | None] = mapped_column(String(80))
     received_by: Mapped[str] = mapped_column(String(120))
     received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="receipts")
 
 
 class InspectionKind(enum.StrEnum):

@@ -1,10 +1,15 @@
-"""doorflow.change.apply — update the order in place as a new revision (the instance goes on)."""
+"""doorflow.change.apply — update the order in place as a new revision (the instance goes on).
+
+A change with a money effect also amends the contract and re-plans the installments, in the same service call.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from models.changes import service
+from models.collection.service import WakeUps
+from models.contracts.service import terms_from_settings
 from workers.registry import TaskType
 from workers.runtime import TaskContext
 from workers.tasks.change_vars import business_key, change_id, optional_flag, text
@@ -19,5 +24,7 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         change_id(variables),
         customer_approved=optional_flag(variables, "changeCustomerApproved"),
         customer_note=text(variables, "changeCustomerNote"),
+        terms=terms_from_settings(ctx.settings),
+        wake=WakeUps.from_settings(ctx.settings),
         actor=ctx.actor,
     )
