@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from api.routes import (
     aftersales,
+    calendar,
     changes,
     collection,
     documents,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lifecycle.router)
     app.include_router(collection.router)
     app.include_router(reports.router)
+    app.include_router(calendar.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness of the API and its database")
     def health(request: Request) -> dict[str, str]:

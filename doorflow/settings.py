@@ -30,7 +30,7 @@ def engine_version() -> str:
 
 
 class StageSetting(BaseModel):
-    """One production stage of the standard plan: its name, owner and length in calendar days."""
+    """One production stage of the standard plan: its name, owner and length in working days (China's calendar)."""
 
     name: str
     owner: str
@@ -243,6 +243,13 @@ class Settings(BaseSettings):
     smtp_username: str = Field(default="", description="SMTP login; empty for no authentication.")
     smtp_password: str = Field(default="", description="SMTP password.")
     smtp_timeout_s: float = 15.0
+
+    # Working-day calendar (models/calendar.py): the factory's own official schedules, one <year>.json each,
+    # for years the chinese-calendar package does not know yet; they take precedence over the package.
+    workdays_dir: Path = Field(
+        default=ROOT / "config" / "workdays",
+        description="Folder of the factory's official holiday schedules (<year>.json; format in README).",
+    )
 
     @property
     def engine_dir(self) -> Path:
