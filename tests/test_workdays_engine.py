@@ -53,6 +53,7 @@ def calendar_workers(
 ) -> Iterator[stack.Child]:
     env = stack.child_env(db_url, live_engine.cfg.url, api_port=0)
     env["DOORFLOW_WORKDAYS_DIR"] = str(workdays_dir)
+    env["DOORFLOW_ENGINE_REQUEST_TIMEOUT_S"] = "60"  # six engines share two cores while these tests run
     child = stack.start_workers(env, tmp_path_factory.mktemp("calendar-worker-logs"))
     yield child
     child.stop()
@@ -60,7 +61,13 @@ def calendar_workers(
 
 @pytest.fixture
 def calendar_api(db_url: str, live_engine: LiveEngine, workdays_dir: Path) -> Iterator[TestClient]:
-    settings = Settings(_env_file=None, database_url=db_url, engine_url=live_engine.cfg.url, workdays_dir=workdays_dir)
+    settings = Settings(
+        _env_file=None,
+        database_url=db_url,
+        engine_url=live_engine.cfg.url,
+        workdays_dir=workdays_dir,
+        engine_request_timeout_s=60,  # a loaded machine; a timeout would be a 503, not what is tested here
+    )
     with TestClient(create_app(settings)) as client:
         yield client
 
