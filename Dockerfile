@@ -16,6 +16,7 @@ COPY alembic.ini ./
 COPY migrations ./migrations
 COPY bpmn ./bpmn
 COPY templates ./templates
+COPY config ./config
 # Runs from /app (the working directory is first on sys.path), so doorflow finds bpmn/, migrations/
 # and templates/ next to it. A fixed non-root uid, as in the engine image.
 RUN groupadd --system --gid 10001 doorflow \

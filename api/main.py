@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 from api.methods import AllowedMethods
 from api.routes import (
     aftersales,
+    calendar,
     changes,
     collection,
     documents,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(health.router)
     app.add_middleware(AllowedMethods)
+    app.include_router(calendar.router)
 
     @app.exception_handler(InvalidInput)
     async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:

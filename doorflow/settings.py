@@ -30,7 +30,7 @@ def engine_version() -> str:
 
 
 class StageSetting(BaseModel):
-    """One production stage of the standard plan: its name, owner and length in calendar days."""
+    """One production stage of the standard plan: its name, owner and length in working days (China's calendar)."""
 
     name: str
     owner: str
@@ -257,6 +257,12 @@ class Settings(BaseSettings):
     )
     run_restart_backoff_s: float = Field(
         default=1.0, ge=0, description="First wait before such a restart; doubled for each further one."
+    )
+    # Working-day calendar (models/calendar.py): the factory's own official schedules, one <year>.json each,
+    # for years the chinese-calendar package does not know yet; they take precedence over the package.
+    workdays_dir: Path = Field(
+        default=ROOT / "config" / "workdays",
+        description="Folder of the factory's official holiday schedules (<year>.json; format in README).",
     )
 
     @property

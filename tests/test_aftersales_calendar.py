@@ -1,4 +1,7 @@
-"""The revisit date on China's official calendar (chinese-calendar), and engine date-time parsing."""
+"""The revisit date on China's official calendar (chinese-calendar), and engine date-time parsing.
+
+A year without any schedule (the factory's files or the package) is in tests/test_workdays.py.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.aftersales import workdays
 from models.aftersales.service import RevisitRule, parse_engine_time, revisit_due
+from models.calendar import WorkCalendar
 from models.errors import InvalidInput
 
 RULE = RevisitRule(working_days=3, zone=ZoneInfo("Asia/Shanghai"), time_of_day=time(9, 0))
+workdays = WorkCalendar()  # the package's years only: no factory schedule files
 
 
 def test_the_calendar_package_knows_2026() -> None:
@@ -45,20 +49,19 @@ def test_working_days_skip_holidays_and_count_adjusted_weekends(start: date, day
     assert workdays.add_working_days(start, days) == expected
 
 
-def test_a_year_the_package_does_not_know_is_refused_not_guessed() -> None:
-    with pytest.raises(workdays.CalendarUnknown, match="2027"):
-        workdays.add_working_days(date(2026, 12, 30), 3)
+def test_zero_working_days_is_refused() -> None:
     with pytest.raises(ValueError):
         workdays.add_working_days(date(2026, 11, 20), 0)
 
 
 def test_the_resolution_date_is_the_factory_zone_date() -> None:
     # 2026-10-09T17:00Z is 10 October 01:00 in Beijing: counting starts after the 10th.
-    due_on, due_at = revisit_due(datetime(2026, 10, 9, 17, 0, tzinfo=UTC), RULE)
-    assert due_on == date(2026, 10, 14)
-    assert due_at == datetime(2026, 10, 14, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    due_on, due_at = revisit_due(datetime(2026, 9, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), RULE)
-    assert (due_on, due_at.isoformat()) == (date(2026, 10, 10), "2026-10-10T09:00:00+08:00")
+    revisit = revisit_due(datetime(2026, 10, 9, 17, 0, tzinfo=UTC), RULE, workdays)
+    assert revisit.due_on == date(2026, 10, 14)
+    assert revisit.due_at == datetime(2026, 10, 14, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert revisit.calendar_warning is None
+    revisit = revisit_due(datetime(2026, 9, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), RULE, workdays)
+    assert (revisit.due_on, revisit.due_at.isoformat()) == (date(2026, 10, 10), "2026-10-10T09:00:00+08:00")
 
 
 @pytest.mark.parametrize(

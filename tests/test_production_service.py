@@ -74,7 +74,7 @@ def test_plan_is_scheduled_backwards_from_the_due_date(sessions: sessionmaker[Se
         with pytest.raises(NotFound):
             service.load_stage(s, out["planId"], 2)
     assert [(st["stageName"], st["stageOwner"], st["stagePlannedStart"], st["stageMilestone"]) for st in loaded] == [
-        ("下料", "张工", "2099-06-21", "2099-06-22"),
+        ("下料", "张工", "2099-06-19", "2099-06-22"),  # working days: Fri 19, (weekend), Mon 22
         ("装配", "李工", "2099-06-23", "2099-06-25"),
     ]
     assert all(isinstance(st["stageId"], int) for st in loaded)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
 from api.deps import EngineDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
-from models import outbox
+from models import calendar, outbox
 from models.aftersales import service
 from models.aftersales.schemas import AfterSalesReport, FeedbackIn, TicketIn, TicketOut
 from models.aftersales.tables import ServiceTicket, TicketStatus
@@ -104,5 +105,6 @@ def customer_feedback(number: str, body: FeedbackIn, session: SessionDep, settin
 @router.get(
     "/reports/after-sales", summary="After-sales statistics: problem types, punctuality, resolution, satisfaction"
 )
-def after_sales_report(session: SessionDep) -> AfterSalesReport:
-    return service.report(session)
+def after_sales_report(session: SessionDep, settings: SettingsDep) -> AfterSalesReport:
+    today = datetime.now(ZoneInfo(settings.factory_timezone)).date()  # the factory's date, not the host's
+    return service.report(session, calendar.for_folder(settings.workdays_dir), today)

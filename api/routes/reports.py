@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
+from models import calendar
 from models.reports import service
 from models.reports.schemas import OrderKpis
 
@@ -19,6 +21,17 @@ router = APIRouter(prefix="/reports", tags=["reports"])
     responses={422: {"description": "A bad date range; the detail names the field."}},
 )
 def order_report(
-    session: SessionDep, start: date | None = None, end: date | None = None, salesperson: str | None = None
+    session: SessionDep,
+    settings: SettingsDep,
+    start: date | None = None,
+    end: date | None = None,
+    salesperson: str | None = None,
 ) -> OrderKpis:
-    return service.order_kpis(session, start=start, end=end, salesperson=salesperson)
+    return service.order_kpis(
+        session,
+        start=start,
+        end=end,
+        salesperson=salesperson,
+        cal=calendar.for_folder(settings.workdays_dir),
+        today=datetime.now(ZoneInfo(settings.factory_timezone)).date(),  # the factory's date, not the host's
+    )

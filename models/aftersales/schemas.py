@@ -88,6 +88,10 @@ class TicketOut(BaseModel):
     reassessment_rounds: int
     resolved_at: datetime | None
     revisit_due_on: date | None
+    calendar_warning: str | None = Field(
+        description="Set when the revisit date was counted Monday to Friday because the year's official "
+        "holiday schedule is missing (enter it in config/workdays/<year>.json)."
+    )
     revisit_done_at: datetime | None
     satisfaction_score: int | None
     revisit_comments: str | None
@@ -107,3 +111,8 @@ class AfterSalesReport(BaseModel):
     mean_resolution_hours: float | None = Field(description="Mean hours from intake to resolution.")
     revisited_count: int
     mean_satisfaction: float | None = Field(description="Mean revisit satisfaction score (1 to 5).")
+    calendar_warnings: list[str] = Field(
+        default_factory=list,
+        description="The working-day calendar's warnings: a year's official schedule missing (this year; from "
+        "November on next year too), invalid schedule files, revisits still due that were counted Monday to Friday.",
+    )

@@ -18,7 +18,6 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import audit
-from models.aftersales import workdays
 from models.aftersales.schemas import AfterSalesReport, FeedbackIn, TicketIn
 from models.aftersales.tables import (
     TICKET_NUMBER_SEQ,
@@ -27,6 +26,7 @@ from models.aftersales.tables import (
     TicketEvent,
     TicketStatus,
 )
+from models.calendar import WorkCalendar, report_warnings
 from models.errors import Conflict, InvalidInput, NotFound
 from models.orders.tables import DoorLine, Order
 
@@ -400,33 +400,53 @@ class RevisitRule:
     time_of_day: time
 
 
-def revisit_due(resolved_at: datetime, rule: RevisitRule) -> tuple[date, datetime]:
-    """The revisit date and the moment its timer fires.
+@dataclass(frozen=True)
+class Revisit:
+    due_on: date
+    due_at: datetime
+    calendar_warning: str | None  # the date was counted Monday to Friday: a year's schedule is missing
+
+
+def revisit_due(resolved_at: datetime, rule: RevisitRule, cal: WorkCalendar) -> Revisit:
+    """The revisit date and the moment its timer fires; never fails for a year without a schedule.
 
     The resolution DATE is taken in the factory's zone: 2026-10-09T17:00Z is already 10 October in China.
     """
     local_day = resolved_at.astimezone(rule.zone).date()
-    due_on = workdays.add_working_days(local_day, rule.working_days)
-    return due_on, datetime.combine(due_on, rule.time_of_day, tzinfo=rule.zone)
+    due_on = cal.add_working_days(local_day, rule.working_days)
+    return Revisit(
+        due_on=due_on,
+        due_at=datetime.combine(due_on, rule.time_of_day, tzinfo=rule.zone),
+        calendar_warning=cal.warning(local_day, due_on),
+    )
 
 
 def resolve(
-    session: Session, ticket_id: int, resolved_at: datetime, rule: RevisitRule, *, actor: str
+    session: Session, ticket_id: int, resolved_at: datetime, rule: RevisitRule, cal: WorkCalendar, *, actor: str
 ) -> dict[str, Any]:
     """Record the resolution (engine time) and the revisit date the diagram's timer waits for."""
     ticket = get_ticket(session, ticket_id)
-    try:
-        due_on, due_at = revisit_due(resolved_at, rule)
-    except workdays.CalendarUnknown as exc:
-        raise InvalidInput(("resolvedAt",), str(exc)) from exc
+    revisit = revisit_due(resolved_at, rule, cal)
+    due_on = revisit.due_on
     ticket.resolved_at = resolved_at
     ticket.revisit_due_on = due_on
+    ticket.calendar_warning = revisit.calendar_warning
     _change(
-        session, ticket, "ticket.resolved", actor, status=TicketStatus.RESOLVED.value, revisit_due_on=due_on.isoformat()
+        session,
+        ticket,
+        "ticket.resolved",
+        actor,
+        status=TicketStatus.RESOLVED.value,
+        revisit_due_on=due_on.isoformat(),
+        calendar_warning=revisit.calendar_warning,
     )
     ticket.status = TicketStatus.RESOLVED
-    _event(ticket, "resolved", f"问题已解决，客户确认满意；{due_on:%Y-%m-%d} 回访。", at=resolved_at)
-    return {"revisitDueOn": due_on, "revisitDueAt": due_at}  # a date (shown in the form) and a Date for the timer
+    note = f"问题已解决，客户确认满意；{due_on:%Y-%m-%d} 回访。"
+    if revisit.calendar_warning:
+        note += f"注意：{revisit.calendar_warning}"
+    _event(ticket, "resolved", note, at=resolved_at)
+    # a date (shown in the form) and a Date for the timer
+    return {"revisitDueOn": due_on, "revisitDueAt": revisit.due_at}
 
 
 def record_revisit(
@@ -447,8 +467,12 @@ def record_revisit(
 # --- statistics -------------------------------------------------------------------------------
 
 
-def report(session: Session) -> AfterSalesReport:
-    """Problem types, priorities, first-contact punctuality, resolution time and satisfaction."""
+def report(session: Session, cal: WorkCalendar, today: date) -> AfterSalesReport:
+    """Problem types, priorities, first-contact punctuality, resolution time and satisfaction.
+
+    ``today`` is the factory's date: the calendar warns of this year's (and from November on, next
+    year's) missing schedule, and of revisits still due that were counted Monday to Friday.
+    """
     t = ServiceTicket
     by_type = {
         str(k): int(v) for k, v in session.execute(select(t.problem_type, func.count()).group_by(t.problem_type))
@@ -470,6 +494,15 @@ def report(session: Session) -> AfterSalesReport:
     revisited, mean_score = session.execute(
         select(func.count(t.satisfaction_score), func.avg(t.satisfaction_score))
     ).one()
+    warnings = report_warnings(cal, today)
+    guessed = session.scalars(
+        select(t.ticket_number)
+        .where(t.calendar_warning.is_not(None), t.revisit_done_at.is_(None))
+        .order_by(t.revisit_due_on, t.id)
+    ).all()
+    if guessed:
+        shown = "、".join(guessed[:10]) + (f" 等 {len(guessed)} 张" if len(guessed) > 10 else "")
+        warnings.append(f"{len(guessed)} 张工单的回访日按周一至周五推算（当年法定节假日安排缺失），请核对：{shown}")
     return AfterSalesReport(
         ticket_count=total,
         by_problem_type=by_type,
@@ -481,4 +514,5 @@ def report(session: Session) -> AfterSalesReport:
         mean_resolution_hours=round(float(mean_seconds) / 3600, 2) if mean_seconds is not None else None,
         revisited_count=int(revisited),
         mean_satisfaction=round(float(mean_score), 2) if mean_score is not None else None,
+        calendar_warnings=warnings,
     )

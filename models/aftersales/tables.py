@@ -111,6 +111,8 @@ class ServiceTicket(Timestamped, Base):
     reassessment_rounds: Mapped[int] = mapped_column(Integer, default=0)  # "not satisfied" answers
     resolved_at: Mapped[datetime | None]
     revisit_due_on: Mapped[date | None]
+    # Set when the revisit date was counted Monday to Friday: the year's official schedule was missing.
+    calendar_warning: Mapped[str | None] = mapped_column(Text)
     revisit_done_at: Mapped[datetime | None]
     satisfaction_score: Mapped[int | None] = mapped_column(SmallInteger)
     revisit_comments: Mapped[str | None] = mapped_column(Text)

@@ -109,6 +109,11 @@ class ProductionOut(BaseModel):
     craft_document: str = Field(description="Code and version of the craft documents the plan follows.")
     due_date: date
     review_comments: str | None
+    calendar_warning: str | None = Field(
+        default=None,
+        description="Set when stage dates were counted Monday to Friday because a year's official holiday "
+        "schedule is missing (enter it in config/workdays/<year>.json).",
+    )
     stages: list[StageOut]
     inspections: list[InspectionOut]
     delays: list[DelayOut]

@@ -6,7 +6,7 @@ Every function takes the caller's session and never commits; every business chan
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from doorflow.settings import Settings
 from models import audit
+from models.calendar import WorkCalendar, for_folder
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
@@ -51,7 +52,7 @@ GOODS_RECEIVED = "GoodsReceived"
 class StagePlan:
     name: str
     owner: str
-    days: int
+    days: int  # working days
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class PlanConfig:
     timezone: str
     stages: Sequence[StagePlan]
     due_check_interval: str = "P1D"  # ISO-8601 duration
+    # The working days stages are planned on; the default knows the package's years only (no factory files).
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def plan_config(settings: Settings) -> PlanConfig:
         timezone=settings.factory_timezone,
         stages=[StagePlan(s.name, s.owner, s.days) for s in settings.production_stages],
         due_check_interval=settings.production_due_check_interval,
+        calendar=for_folder(settings.workdays_dir),
     )
 
 
@@ -122,7 +126,12 @@ def get_plan(session: Session, plan_id: int) -> ProductionPlan:
 
 
 def create_plan(session: Session, order_id: int, cfg: PlanConfig, *, actor: str) -> dict[str, Any]:
-    """Make the order's next plan version: stages scheduled backwards from the production due date."""
+    """Make the order's next plan version: stages scheduled backwards from the production due date.
+
+    Stages last and end on working days (China's calendar, models/calendar.py): the last one ends on the
+    last working day not after the due date, each earlier one on the working day before the next starts.
+    A year without an official schedule counts Monday to Friday, and the plan carries the warning.
+    """
     order = get_order(session, order_id)
     if not cfg.stages:
         raise InvalidInput(("settings", "production_stages"), "at least one stage is needed")
@@ -132,15 +141,17 @@ def create_plan(session: Session, order_id: int, cfg: PlanConfig, *, actor: str)
     plan = ProductionPlan(
         order_id=order.id, version=(latest or 0) + 1, status=PlanStatus.DRAFT, craft_document_id=craft.id, due_date=due
     )
-    cursor = due
+    cal = cfg.calendar
+    cursor = cal.on_or_before(due)
     scheduled: list[ProductionStage] = []
     for seq, stage in reversed(list(enumerate(cfg.stages, start=1))):
-        start = cursor - timedelta(days=stage.days - 1)
+        start = cal.span_back(cursor, stage.days)
         scheduled.append(
             ProductionStage(seq=seq, name=stage.name, owner=stage.owner, planned_start=start, milestone=cursor)
         )
-        cursor = start - timedelta(days=1)
+        cursor = cal.on_or_before(start - timedelta(days=1))
     plan.stages = sorted(scheduled, key=lambda s: s.seq)
+    plan.calendar_warning = cal.warning(plan.stages[0].planned_start, due)
     session.add(plan)
     session.flush()
     audit.record(
@@ -154,6 +165,7 @@ def create_plan(session: Session, order_id: int, cfg: PlanConfig, *, actor: str)
             "version": plan.version,
             "craft": f"{craft.code} {craft.version}",
             "due": str(due),
+            "calendar_warning": plan.calendar_warning,
         },
     )
     return {
@@ -741,6 +753,7 @@ def production_overview(session: Session, order_id: int) -> dict[str, Any]:
         "craft_document": f"{plan.craft_document.code} {plan.craft_document.version}",
         "due_date": plan.due_date,
         "review_comments": plan.review_comments,
+        "calendar_warning": plan.calendar_warning,
         "stages": plan.stages,
         "inspections": list(
             session.scalars(select(Inspection).where(Inspection.order_id == order.id).order_by(Inspection.id))

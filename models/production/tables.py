@@ -68,6 +68,8 @@ class ProductionPlan(Timestamped, Base):
     review_comments: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(String(120))
     packed_at: Mapped[datetime | None]
+    # Set when stage dates were counted Monday to Friday: a year's official schedule was missing.
+    calendar_warning: Mapped[str | None] = mapped_column(Text)
 
     craft_document: Mapped[CraftDocument] = relationship()
     stages: Mapped[list[ProductionStage]] = relationship(

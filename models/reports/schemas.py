@@ -39,3 +39,8 @@ class OrderKpis(BaseModel):
     )
     by_salesperson: list[SalespersonKpis]
     by_month: list[MonthKpis]
+    calendar_warnings: list[str] = Field(
+        default_factory=list,
+        description="The working-day calendar's warnings: a year's official schedule missing (this year; from "
+        "November on next year too), invalid schedule files, open production plans counted Monday to Friday.",
+    )

@@ -9,10 +9,11 @@ from decimal import Decimal
 from sqlalchemy import Date, cast, select
 from sqlalchemy.orm import Session
 
+from models.calendar import WorkCalendar, report_warnings
 from models.errors import InvalidInput
 from models.fulfilment.tables import Acceptance, Shipment
 from models.orders.tables import Order, OrderStatus
-from models.production.tables import Inspection, InspectionKind, ProductionDelay
+from models.production.tables import Inspection, InspectionKind, PlanStatus, ProductionDelay, ProductionPlan
 from models.reports.schemas import MonthKpis, OrderKpis, SalespersonKpis
 
 FOUR = Decimal("0.0001")
@@ -22,8 +23,20 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return None if whole == 0 else (Decimal(part) / Decimal(whole)).quantize(FOUR)
 
 
-def order_kpis(session: Session, *, start: date | None, end: date | None, salesperson: str | None) -> OrderKpis:
-    """KPIs of the orders received between ``start`` and ``end`` (inclusive), optionally of one salesperson."""
+def order_kpis(
+    session: Session,
+    *,
+    start: date | None,
+    end: date | None,
+    salesperson: str | None,
+    cal: WorkCalendar | None = None,
+    today: date | None = None,
+) -> OrderKpis:
+    """KPIs of the orders received between ``start`` and ``end`` (inclusive), optionally of one salesperson.
+
+    With the working-day calendar and the factory's ``today``, the report carries its warnings: a year's
+    schedule missing (from November on next year's too), and open plans of these orders counted Monday to Friday.
+    """
     if start and end and start > end:
         raise InvalidInput(("query", "start"), "must not be after end")
     query = select(Order)
@@ -53,6 +66,20 @@ def order_kpis(session: Session, *, start: date | None, end: date | None, salesp
         people[o.salesperson or "（未填写）"].append(o)
         months[f"{o.created_at:%Y-%m}"].append(o)
     delivered_ids = {s.order_id for s in shipments}
+    warnings = report_warnings(cal, today) if cal is not None and today is not None else []
+    guessed = session.scalars(
+        select(Order.order_number)
+        .join(ProductionPlan, ProductionPlan.order_id == Order.id)
+        .where(
+            Order.id.in_(ids), ProductionPlan.calendar_warning.is_not(None), ProductionPlan.status != PlanStatus.PACKED
+        )
+        .distinct()
+        .order_by(Order.order_number)
+    ).all()
+    if guessed:
+        warnings.append(
+            f"{len(guessed)} 个订单的生产计划按周一至周五排程（法定节假日安排缺失），请核对：{'、'.join(guessed[:10])}"
+        )
 
     return OrderKpis(
         start=start,
@@ -87,4 +114,5 @@ def order_kpis(session: Session, *, start: date | None, end: date | None, salesp
             )
             for month, group in sorted(months.items())
         ],
+        calendar_warnings=warnings,
     )

@@ -1,7 +1,8 @@
 """doorflow.aftersales.resolve — record the resolution and compute the revisit date for the diagram's timer.
 
 ``resolvedAt`` is engine time (input mapping ``=now()``); the revisit date is the policy's [X]-th
-working day after it on China's official calendar (``chinese-calendar``: holidays and 调休 weekends).
+working day after it on China's official calendar (models/calendar.py: the factory's schedule files, else
+``chinese-calendar``; a year without either counts Monday to Friday and the ticket shows a warning).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models import calendar
 from models.aftersales import service
 from workers.registry import TaskType
 from workers.runtime import TaskContext
@@ -28,5 +30,10 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         time_of_day=ctx.settings.aftersales_revisit_time,
     )
     return service.resolve(
-        ctx.session, ticket_id(variables), engine_time(variables, "resolvedAt"), rule, actor=ctx.actor
+        ctx.session,
+        ticket_id(variables),
+        engine_time(variables, "resolvedAt"),
+        rule,
+        calendar.for_folder(ctx.settings.workdays_dir),
+        actor=ctx.actor,
     )

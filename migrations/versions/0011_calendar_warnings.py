@@ -1,0 +1,25 @@
+"""calendar warnings: a revisit date or production plan computed without the year's official schedule
+
+Revision ID: 0011_calendar
+Revises: 0010
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011_calendar"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("service_tickets", sa.Column("calendar_warning", sa.Text(), nullable=True))
+    op.add_column("production_plans", sa.Column("calendar_warning", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("production_plans", "calendar_warning")
+    op.drop_column("service_tickets", "calendar_warning")
