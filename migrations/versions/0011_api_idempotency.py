@@ -1,6 +1,6 @@
 """Idempotency-Key of the API's creation routes: the key, a hash of the request and the answer it got
 
-Revision ID: 0011_api
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_api"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

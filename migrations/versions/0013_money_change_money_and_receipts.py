@@ -1,7 +1,7 @@
 """money of applied changes (order adjustment, contract credit/extra due, change figures), cancellable installments
 
-Revision ID: 0011_money
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_money"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
