@@ -14,6 +14,7 @@ from api.routes import (
     changes,
     collection,
     documents,
+    hold,
     installation,
     lifecycle,
     orders,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lifecycle.router)
     app.include_router(collection.router)
     app.include_router(reports.router)
+    app.include_router(hold.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness of the API and its database")
     def health(request: Request) -> dict[str, str]:

@@ -598,6 +598,8 @@ def record_payment(
         return _payment_result(session, inst.id, earlier, duplicate=True, deposit_received=False)
     if inst.status == InstallmentStatus.PAID:
         raise Conflict(f"installment {inst.id} is already paid in full")
+    if inst.status == InstallmentStatus.CANCELLED:
+        raise Conflict(f"分期款 {inst.id} 已随订单 {inst.order_number} 取消，不再收款")
     if data.amount > inst.balance:
         raise InvalidInput(("body", "amount"), f"exceeds the outstanding balance of {inst.balance} CNY")
     payment = Payment(
@@ -684,7 +686,8 @@ def _days_overdue(inst: Installment, as_of: date) -> int:
 def collection_report(session: Session, as_of: date, bucket_days: Sequence[int]) -> CollectionReport:
     """Collection rate, overdue amount and ageing as of a day, computed from the stored installments."""
     due = list(session.scalars(select(Installment).where(Installment.due_date <= as_of)))
-    due_amount = sum((i.amount for i in due), ZERO)
+    # A cancelled installment was due only as far as it had been paid.
+    due_amount = sum((i.paid_amount if i.status == InstallmentStatus.CANCELLED else i.amount for i in due), ZERO)
     collected = sum((i.paid_amount for i in due), ZERO)
     bounds = sorted(set(bucket_days))
     buckets: list[AgeingBucket] = []

@@ -35,6 +35,7 @@ class InstallmentStatus(enum.StrEnum):
     PAID = "paid"
     OVERDUE = "overdue"
     LEGAL = "legal"
+    CANCELLED = "cancelled"  # the order was cancelled: nothing more is owed; what was paid stays recorded
 
 
 class DunningAction(enum.StrEnum):
@@ -95,6 +96,9 @@ class Installment(Timestamped, Base):
 
     @property
     def balance(self) -> Decimal:
+        """What the customer still owes; nothing for an installment cancelled with its order."""
+        if self.status == InstallmentStatus.CANCELLED:
+            return Decimal("0.00")
         return self.amount - self.paid_amount
 
     @property
