@@ -334,3 +334,64 @@ def test_a_sales_manager_holds_and_resumes_from_tasklist_and_a_refusal_comes_bac
     finally:
         salesperson.close()
         manager.close()
+
+
+class _RecordedTree:
+    """Stands in for the engine in a database-only test: records which trees it was asked to suspend."""
+
+    def __init__(self) -> None:
+        self.suspended: list[str] = []
+
+    def suspend_process_instance(self, process_instance_id: str) -> list[str]:
+        self.suspended.append(process_instance_id)
+        return [process_instance_id]
+
+    def activate_process_instance(self, process_instance_id: str) -> list[str]:
+        return [process_instance_id]
+
+
+def test_a_step_that_read_the_order_before_the_hold_does_not_end_the_hold(sessions: sessionmaker[Session]) -> None:
+    """A worker that loaded the order, then a hold commits, then the worker moves the status: still on hold."""
+    from datetime import date
+
+    from models.orders import hold, service
+    from models.orders.tables import DoorLine, DoorType, Handing
+
+    with unit_of_work(sessions) as s:
+        order = Order(
+            order_number=f"DO20991231-H{time.monotonic_ns() % 100_000:05d}",
+            customer_name="杭州绿城物业有限公司",
+            delivery_address="浙江省杭州市西湖区文三路 100 号",
+            requested_delivery_date=date(2099, 6, 30),
+            status=OrderStatus.REGISTERED,
+            process_instance_id=f"race-{time.monotonic_ns()}",
+            lines=[
+                DoorLine(
+                    line_no=1,
+                    door_type=DoorType.WOODEN,
+                    width_mm=850,
+                    height_mm=2100,
+                    handing=Handing.LEFT_INSWING,
+                    quantity=1,
+                    unit_price=Decimal("1280.50"),
+                )
+            ],
+        )
+        s.add(order)
+        s.flush()
+        order_id = order.id
+    tree = _RecordedTree()
+    worker = sessions()
+    try:
+        worker.begin()
+        seen = service.get_order(worker, order_id)  # the worker's step read the order before the hold
+        assert seen.status == OrderStatus.REGISTERED
+        with unit_of_work(sessions) as s:
+            hold.hold_order(s, order_id, "客户要求暂停", tree, actor="liuyang", loc=("reason",))
+        service.change_status(worker, seen, OrderStatus.UNDER_REVIEW, actor="worker:test", action="order.under_review")
+        worker.commit()
+    finally:
+        worker.close()
+    stored = _order(sessions, order_id)
+    assert stored.status == OrderStatus.ON_HOLD and stored.status_before_hold == OrderStatus.UNDER_REVIEW
+    assert tree.suspended == [stored.process_instance_id]

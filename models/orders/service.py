@@ -154,7 +154,11 @@ def change_status(session: Session, order: Order, status: OrderStatus, *, actor:
 
     A step that was already running when a sales manager put the order on hold may still finish:
     its move is kept for the resume instead of ending the hold. A cancelled order stays cancelled.
+    The status is read again under a row lock: a hold or cancellation that committed after this
+    transaction first read the order must not be overwritten by a status read before it.
     """
+    session.flush()
+    session.refresh(order, attribute_names=["status", "status_before_hold"], with_for_update=True)
     if order.status == OrderStatus.CANCELLED:
         return
     if order.status == OrderStatus.ON_HOLD:
