@@ -17,6 +17,7 @@ from api.routes import (
     collection,
     documents,
     health,
+    hold,
     installation,
     lifecycle,
     orders,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.add_middleware(AllowedMethods)
     app.include_router(calendar.router)
+    app.include_router(hold.router)
 
     @app.exception_handler(InvalidInput)
     async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:

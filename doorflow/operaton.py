@@ -188,6 +188,65 @@ class OperatonClient:
             raise
         return True
 
+    # --- hold and resume: suspension of an instance tree -------------------------------------
+    def running_tree(self, root_id: str) -> list[str]:
+        """The running instance and every running instance its call activities started, at any depth."""
+        tree: list[str] = []
+        frontier = [root_id] if self.call("GET", "/process-instance", params={"processInstanceIds": root_id}) else []
+        while frontier:
+            tree.extend(frontier)
+            frontier = [
+                str(row["id"])
+                for pid in frontier
+                for row in self.call("GET", "/process-instance", params={"superProcessInstance": pid})
+            ]
+        return tree
+
+    def suspended_ids(self, process_instance_ids: Iterable[str]) -> set[str]:
+        """Which of these running instances are suspended now."""
+        ids = ",".join(sorted(set(process_instance_ids)))
+        if not ids:
+            return set()
+        rows = self.call("GET", "/process-instance", params={"processInstanceIds": ids, "suspended": "true"})
+        return {str(row["id"]) for row in rows}
+
+    def set_suspended(self, process_instance_ids: Iterable[str], suspended: bool) -> None:
+        """Suspend (or activate) the instances in one engine transaction: their tasks, external tasks
+        and jobs (timers included) stop being handed out until they are activated again; Cockpit shows
+        them as suspended. Suspending a suspended instance (or activating an active one) changes nothing."""
+        ids = sorted(set(process_instance_ids))
+        if not ids:
+            return
+        body = {"processInstanceIds": ids, "suspended": suspended}
+        for attempt in range(OPTIMISTIC_LOCK_RETRIES):
+            try:
+                self.call("PUT", "/process-instance/suspended", json=body)
+                return
+            except EngineRejected as exc:
+                # A step of one of the instances committed first (e.g. a worker completing its task): again.
+                if exc.kind != "OptimisticLockingException" or attempt == OPTIMISTIC_LOCK_RETRIES - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    def suspend_process_instance(self, process_instance_id: str) -> list[str]:
+        """Suspend the instance and its running call-activity children; returns their ids."""
+        return self._set_tree_suspended(process_instance_id, True)
+
+    def activate_process_instance(self, process_instance_id: str) -> list[str]:
+        """Activate the instance and its running call-activity children again; returns their ids."""
+        return self._set_tree_suspended(process_instance_id, False)
+
+    def _set_tree_suspended(self, root_id: str, suspended: bool) -> list[str]:
+        # A step that was running when the tree was read may start a child before the suspension
+        # commits: read the tree again until every instance in it is in the wanted state.
+        for _ in range(5):
+            tree = self.running_tree(root_id)
+            off = set(tree) - self.suspended_ids(tree) if suspended else self.suspended_ids(tree)
+            if not off:
+                return tree
+            self.set_suspended(off, suspended)
+        raise EngineRejected(409, f"the instance tree of {root_id} kept changing while it was being suspended")
+
     def evaluate_decision(self, key: str, variables: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Evaluate the latest version of a DMN decision; one dict of outputs per matched rule."""
         rows = self.call("POST", f"/decision-definition/key/{key}/evaluate", json={"variables": encode(variables)})

@@ -97,3 +97,42 @@ def withdraw(session: Session, name: str, business_key: str) -> int:
         .values(expired_at=now, last_error="withdrawn: the process read the fact from the store")
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def withdraw_for_order(session: Session, business_key: str, keep: str, reason: str) -> int:
+    """Stop offering every undelivered message of an order's tree but ``keep`` (the order was cancelled)."""
+    now = session.scalar(select(func.now()))
+    result = session.execute(
+        update(EngineMessage)
+        .where(
+            EngineMessage.business_key == business_key,
+            EngineMessage.name != keep,
+            EngineMessage.delivered_at.is_(None),
+            EngineMessage.expired_at.is_(None),
+        )
+        .values(expired_at=now, last_error=f"withdrawn: {reason}")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def offer_again(session: Session, business_key: str, expired_since: datetime, ttl_s: int) -> int:
+    """Offer again the messages of an order's tree that expired since ``expired_since`` (while it was on hold).
+
+    A suspended instance takes no message, so a payment or a delivery reported during a hold may
+    outlive its wake-up; withdrawn messages (the process read their fact) stay withdrawn.
+    """
+    now = session.scalar(select(func.now()))
+    assert now is not None
+    result = session.execute(
+        update(EngineMessage)
+        .where(
+            EngineMessage.business_key == business_key,
+            EngineMessage.delivered_at.is_(None),
+            EngineMessage.expired_at >= expired_since,
+            ~func.coalesce(EngineMessage.last_error, "").startswith("withdrawn"),
+        )
+        .values(expired_at=None, expires_at=now + timedelta(seconds=ttl_s), next_attempt_at=now)
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        session.execute(text(f"SELECT pg_notify('{CHANNEL}', '')"))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -25,6 +25,8 @@ from doorflow.operaton import decode, encode
 from workers.runtime import Outcome
 
 log = logging.getLogger("doorflow.workers")
+# Operaton's answer for a task of a suspended instance (ENGINE-03043 "ExternalTask with id … is suspended").
+SUSPENDED = "is suspended"
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,12 @@ async def _retrying(call: Callable[[], Awaitable[Any]], within_s: float, task: L
             if exc.status == 404:
                 # The task is gone: cancelled by a boundary event, or completed by a re-delivery. Nothing to do.
                 log.info("task %s is no longer open (%s); its outcome is dropped", task.id, exc.text[:200])
+                return
+            if exc.status == 400 and SUSPENDED in exc.text:
+                # Its order was put on hold while the handler ran: the effect is committed with its task
+                # record, and the engine hands the task out again once the order is resumed (the
+                # re-delivery answers the stored result).
+                log.info("task %s is suspended (order on hold); it is reported again after the resume", task.id)
                 return
             if exc.status < 500:
                 raise

@@ -29,6 +29,9 @@ class TaskType(enum.StrEnum):
     DELIVERY_RECORD_SHIPMENT = "doorflow.delivery.record-shipment"
     ACCEPTANCE_RECORD = "doorflow.acceptance.record"
     FOLLOWUP_RECORD_VISIT = "doorflow.followup.record-visit"
+    ORDER_CANCEL = "doorflow.order.cancel"
+    # --- hold, resume, cancel (order-hold.bpmn, started by a sales manager) ---
+    ORDER_HOLD_ACTION = "doorflow.order.hold-action"
     # --- production (production.bpmn) ---
     PRODUCTION_PLAN = "doorflow.production.plan"
     PRODUCTION_RECORD_REVIEW = "doorflow.production.record_review"
@@ -561,5 +564,22 @@ TASKS: dict[TaskType, TaskSpec] = {
         module="collection_record_legal",
         inputs=("installmentId", "legalMeasure", "legalComment"),
         outputs=(),
+    ),
+    # --- hold, resume, cancel ---
+    TaskType.ORDER_CANCEL: TaskSpec(
+        name="执行订单取消",
+        description="订单取消事件子流程的唯一步骤：未完成的生产计划及工序改为已取消，未结的采购单标记待与供应商处理，"
+        "未付清的分期款取消（已付金额保留），记录应退还客户的已付款；文件全部保留。",
+        module="order_cancel",
+        inputs=("orderId",),
+        outputs=("refundDue", "installmentsCancelled"),
+    ),
+    TaskType.ORDER_HOLD_ACTION: TaskSpec(
+        name="执行暂停/恢复/取消",
+        description="销售经理在 Tasklist 发起：按订单编号暂停（挂起整个流程树）、恢复（重新激活）"
+        "或取消订单（订单流程经“订单取消”结束），必须填写原因；不允许的操作（已完成、已取消的订单等）以中文原因退回发起人。",
+        module="order_hold_action",
+        inputs=("orderNumber", "holdAction", "holdReason", "initiator"),
+        outputs=("orderId", "orderStatus"),
     ),
 }

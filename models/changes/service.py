@@ -39,7 +39,7 @@ from models.production import service as production
 
 MESSAGE_NAME = "ChangeRequested"
 # Orders a customer can no longer change (REQUIREMENTS §8: "at any time before acceptance").
-CLOSED_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.COMPLETED, OrderStatus.REJECTED})
+CLOSED_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.CANCELLED})
 
 # Queues the wake-up for the order's process: (business key = order number, variables, message id).
 Publisher = Callable[[str, dict[str, Any], str], None]

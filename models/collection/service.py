@@ -608,9 +608,10 @@ def record_payment(
                 f"(installment {earlier.installment_id}, amount {earlier.amount}, paid on {earlier.paid_on})"
             )
         return _payment_result(session, inst.id, earlier, duplicate=True, deposit_received=False)
-    if inst.closed:
-        state = "already paid in full" if inst.status == InstallmentStatus.PAID else "cancelled by a price change"
-        raise Conflict(f"installment {inst.id} is {state}")
+    if inst.status == InstallmentStatus.PAID:
+        raise Conflict(f"installment {inst.id} is already paid in full")
+    if inst.status == InstallmentStatus.CANCELLED:
+        raise Conflict(f"分期款 {inst.id}（订单 {inst.order_number}）已取消（订单取消或价格变更后无余额），不再收款")
     if data.amount > inst.balance:
         raise InvalidInput(("body", "amount"), f"exceeds the outstanding balance of {inst.balance} CNY")
     payment = Payment(
@@ -697,7 +698,8 @@ def _days_overdue(inst: Installment, as_of: date) -> int:
 def collection_report(session: Session, as_of: date, bucket_days: Sequence[int]) -> CollectionReport:
     """Collection rate, overdue amount and ageing as of a day, computed from the stored installments."""
     due = list(session.scalars(select(Installment).where(Installment.due_date <= as_of)))
-    due_amount = sum((i.amount for i in due), ZERO)
+    # A cancelled installment was due only as far as it had been paid.
+    due_amount = sum((i.paid_amount if i.status == InstallmentStatus.CANCELLED else i.amount for i in due), ZERO)
     collected = sum((i.paid_amount for i in due), ZERO)
     bounds = sorted(set(bucket_days))
     buckets: list[AgeingBucket] = []

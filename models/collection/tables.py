@@ -35,7 +35,8 @@ class InstallmentStatus(enum.StrEnum):
     PAID = "paid"
     OVERDUE = "overdue"
     LEGAL = "legal"
-    CANCELLED = "cancelled"  # a price change left nothing to collect on it (amount 0; its round ends)
+    # Nothing more is owed on it: its order was cancelled (what was paid stays recorded), or a price change left it 0.
+    CANCELLED = "cancelled"
 
 
 class DunningAction(enum.StrEnum):
@@ -96,11 +97,14 @@ class Installment(Timestamped, Base):
 
     @property
     def closed(self) -> bool:
-        """Nothing left to collect: paid in full, or cancelled by a price change."""
+        """Nothing left to collect: paid in full, or cancelled (by a price change or the order's cancellation)."""
         return self.status in (InstallmentStatus.PAID, InstallmentStatus.CANCELLED)
 
     @property
     def balance(self) -> Decimal:
+        """What the customer still owes; nothing for an installment cancelled with its order."""
+        if self.status == InstallmentStatus.CANCELLED:
+            return Decimal("0.00")
         return self.amount - self.paid_amount
 
     @property

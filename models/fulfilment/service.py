@@ -165,7 +165,8 @@ def report_delivery(
     """Record the delivery of a shipped order, then tell the engine (last, so a failed publish stores nothing)."""
     order = orders.get_order(session, order_id)
     shipment = session.scalars(select(Shipment).where(Shipment.order_id == order.id)).first()
-    if shipment is None or order.status != OrderStatus.SHIPPED:
+    # An order put on hold while its goods travel still records their arrival (the wake-up waits for the resume).
+    if shipment is None or orders.lifecycle_status(order) != OrderStatus.SHIPPED:
         raise Conflict(f"order {order.order_number} has no shipment on its way (status {order.status.value})")
     if data.tracking_number != shipment.tracking_number:
         raise InvalidInput(("body", "tracking_number"), f"does not match the shipment ({shipment.tracking_number})")

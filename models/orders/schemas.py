@@ -77,6 +77,12 @@ class OrderOut(BaseModel):
     )
     created_at: datetime
     lines: list[DoorLineOut]
+    status_before_hold: OrderStatus | None = Field(default=None, description="On hold: the status it resumes to.")
+    hold_reason: str | None = Field(default=None, description="On hold: why (the sales manager's reason).")
+    cancel_reason: str | None = Field(default=None, description="Cancelled: why.")
+    refund_due: Decimal | None = Field(
+        default=None, description="Cancelled: what the customer had paid and is owed back (refund or credit)."
+    )
 
 
 class ShipmentDeliveredIn(BaseModel):
@@ -113,4 +119,14 @@ class TimelineOut(BaseModel):
     facts: list[TimelineFact] = Field(description="Stored facts from the audit trail, oldest first.")
     current_steps: list[CurrentStep] | None = Field(
         description="Active steps of the order's process tree (called processes included); null without an instance."
+    )
+
+
+class OrderActionIn(BaseModel):
+    """A sales manager's hold, resume or cancellation of an order: the reason is required."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Why (stored with the order and in its audit trail)."
     )

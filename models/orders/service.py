@@ -130,18 +130,8 @@ def list_orders(session: Session, *, limit: int = 50, offset: int = 0) -> list[O
 def register_order(session: Session, order_id: int, *, actor: str) -> dict[str, Any]:
     """Mark a received order as registered; returns the variables the confirmation form shows."""
     order = get_order(session, order_id)
-    before = order.status
-    if order.status == OrderStatus.RECEIVED:
-        order.status = OrderStatus.REGISTERED
-        audit.record(
-            session,
-            actor=actor,
-            action="order.registered",
-            entity="order",
-            entity_id=order.id,
-            before={"status": before.value},
-            after={"status": order.status.value},
-        )
+    if lifecycle_status(order) == OrderStatus.RECEIVED:
+        change_status(session, order, OrderStatus.REGISTERED, actor=actor, action="order.registered")
     return {
         "orderNumber": order.order_number,
         "customerName": order.customer_name,
@@ -152,8 +142,40 @@ def register_order(session: Session, order_id: int, *, actor: str) -> dict[str, 
     }
 
 
+def lifecycle_status(order: Order) -> OrderStatus:
+    """Where the order is in its lifecycle: for an order on hold, the status it resumes to."""
+    if order.status == OrderStatus.ON_HOLD and order.status_before_hold is not None:
+        return order.status_before_hold
+    return order.status
+
+
 def change_status(session: Session, order: Order, status: OrderStatus, *, actor: str, action: str) -> None:
-    """Move the order to ``status``; every move is in the audit trail (a repeat is a no-op)."""
+    """Move the order to ``status``; every move is in the audit trail (a repeat is a no-op).
+
+    A step that was already running when a sales manager put the order on hold may still finish:
+    its move is kept for the resume instead of ending the hold. A cancelled order stays cancelled.
+    The status is read again under a row lock: a hold or cancellation that committed after this
+    transaction first read the order must not be overwritten by a status read before it.
+    """
+    session.flush()
+    session.refresh(order, attribute_names=["status", "status_before_hold"], with_for_update=True)
+    if order.status == OrderStatus.CANCELLED:
+        return
+    if order.status == OrderStatus.ON_HOLD:
+        before_hold = order.status_before_hold
+        if before_hold == status:
+            return
+        order.status_before_hold = status
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            entity="order",
+            entity_id=order.id,
+            before={"status": OrderStatus.ON_HOLD.value, "status_before_hold": before_hold and before_hold.value},
+            after={"status": OrderStatus.ON_HOLD.value, "status_before_hold": status.value},
+        )
+        return
     if order.status == status:
         return
     before = order.status

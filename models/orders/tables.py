@@ -62,6 +62,8 @@ class OrderStatus(enum.StrEnum):
     INSTALLING = "installing"
     ACCEPTED = "accepted"
     COMPLETED = "completed"
+    ON_HOLD = "on_hold"  # a sales manager paused it: its process tree is suspended (status_before_hold says where)
+    CANCELLED = "cancelled"  # a sales manager cancelled it; final
 
 
 class PriceDecision(enum.StrEnum):
@@ -99,6 +101,16 @@ class Order(Timestamped, Base):
     # The money effect of the changes applied after the price was agreed (and every agreed price delta):
     # the contract total is the accepted net price plus this.
     price_adjustment: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"), server_default="0")
+    # Hold and cancellation (models/orders/hold.py): the status to resume to, who and why.
+    status_before_hold: Mapped[OrderStatus | None] = mapped_column(_enum(OrderStatus, "order_status_before_hold"))
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    held_at: Mapped[datetime | None]
+    held_by: Mapped[str | None] = mapped_column(String(120))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(120))
+    # What the customer had paid when the order was cancelled: owed back (refund or credit, finance decides).
+    refund_due: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     lines: Mapped[list[DoorLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="DoorLine.line_no"

@@ -53,6 +53,7 @@ class PlanStatus(enum.StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     PACKED = "packed"
+    CANCELLED = "cancelled"  # the order was cancelled before packing
 
 
 class ProductionPlan(Timestamped, Base):
@@ -81,6 +82,7 @@ class StageStatus(enum.StrEnum):
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    CANCELLED = "cancelled"  # the order was cancelled before the stage was finished
 
 
 class ProductionStage(Base):
@@ -187,6 +189,8 @@ class PurchaseOrder(Timestamped, Base):
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     status: Mapped[PurchaseStatus] = mapped_column(_enum(PurchaseStatus, "purchase_status"))
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"))
+    # Set when the order was cancelled while this purchase was still open: purchasing settles it with the supplier.
+    cancellation_requested_at: Mapped[datetime | None]
 
     material: Mapped[Material] = relationship()
     supplier: Mapped[Supplier] = relationship()
