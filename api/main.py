@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -25,6 +29,13 @@ from doorflow.operaton import EngineRejected, EngineUnreachable, OperatonClient
 from doorflow.settings import Settings, get_settings
 from models.db import make_engine, make_sessionmaker
 from models.errors import Conflict, InvalidInput, NotFound
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON with ASCII escapes: a 422 echoes the input, which may hold a lone surrogate that UTF-8 cannot encode."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,6 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with request.app.state.sessionmaker() as session:
             session.execute(text("select 1"))
         return {"status": "ok"}
+
+    @app.exception_handler(RequestValidationError)
+    async def unparsable(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return AsciiJSONResponse(status_code=422, content={"detail": jsonable_encoder(exc.errors())})
 
     @app.exception_handler(InvalidInput)
     async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:

@@ -10,19 +10,20 @@ from fastapi import APIRouter, Header, Response
 from api.deps import SessionDep
 from models.documents import service
 from models.documents.schemas import DocumentOut
+from models.types import Id, Line
 
 router = APIRouter(tags=["documents"])
 
 
 @router.get("/orders/{order_id}/documents", summary="Every document of an order, oldest first")
-def list_order_documents(order_id: int, session: SessionDep) -> list[DocumentOut]:
+def list_order_documents(order_id: Id, session: SessionDep) -> list[DocumentOut]:
     return [DocumentOut.model_validate(d) for d in service.list_documents(session, order_id=order_id)]
 
 
 @router.get(
     "/documents/{document_id}", summary="One document's metadata", responses={404: {"description": "No such document."}}
 )
-def get_document(document_id: int, session: SessionDep) -> DocumentOut:
+def get_document(document_id: Id, session: SessionDep) -> DocumentOut:
     return DocumentOut.model_validate(service.get_document(session, document_id))
 
 
@@ -33,7 +34,7 @@ def get_document(document_id: int, session: SessionDep) -> DocumentOut:
     responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such document."}},
 )
 def download_document(
-    document_id: int, session: SessionDep, x_doorflow_user: Annotated[str | None, Header(max_length=100)] = None
+    document_id: Id, session: SessionDep, x_doorflow_user: Annotated[Line | None, Header(max_length=100)] = None
 ) -> Response:
     doc = service.read_document(session, document_id, actor=f"api:{x_doorflow_user or 'anonymous'}")
     disposition = f"attachment; filename*=UTF-8''{quote(doc.filename)}"

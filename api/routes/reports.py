@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from api.deps import SessionDep
 from models.reports import service
 from models.reports.schemas import OrderKpis
+from models.types import Line
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -19,6 +20,6 @@ router = APIRouter(prefix="/reports", tags=["reports"])
     responses={422: {"description": "A bad date range; the detail names the field."}},
 )
 def order_report(
-    session: SessionDep, start: date | None = None, end: date | None = None, salesperson: str | None = None
+    session: SessionDep, start: date | None = None, end: date | None = None, salesperson: Line | None = None
 ) -> OrderKpis:
     return service.order_kpis(session, start=start, end=end, salesperson=salesperson)
