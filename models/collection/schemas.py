@@ -34,8 +34,8 @@ class PaymentIn(BaseModel):
         "reference is answered with the first result and never counted twice.",
     )
     paid_on: date = Field(
-        description="Value date of the payment: not before the order was received (nor before the contract was "
-        "signed), not after today in the factory's time zone."
+        description="Value date of the payment: not before the contract was signed (before signing: not before "
+        "the order was received), not after today in the factory's time zone."
     )
 
 
