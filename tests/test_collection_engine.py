@@ -556,7 +556,7 @@ def test_partial_payments_and_deposit_received(
         f"INST-{final.id}"
     ]
 
-    assert pay(api, final.id, "20000.50").status_code == 201
+    assert pay(api, final.id, "20000.50", paid_on="2030-05-30").status_code == 201
     history.wait_for(lambda: completed(live_engine, case.pid), 30, "instance completion")
     assert history.visited(case.pid, "InstallmentPaid") == 2
     assert len(deposit_messages(sessions, case.order_number)) == 1  # the final does not repeat it
