@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from doorflow.history import EngineHistory
 from doorflow.operaton import OperatonClient
 from doorflow.settings import Settings
+from models.clock import factory_today
 from models.db import unit_of_work
 
 
@@ -44,3 +46,11 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[OperatonClient, Depends(get_engine)]
 HistoryDep = Annotated[EngineHistory, Depends(get_history)]
 SessionDep = Annotated[Session, Depends(transaction, scope="function")]
+
+
+def get_factory_today(request: Request) -> date:
+    """Today in the factory's time zone (setting ``factory_timezone``), not the host's date."""
+    return factory_today(get_settings(request).factory_timezone)
+
+
+FactoryTodayDep = Annotated[date, Depends(get_factory_today)]

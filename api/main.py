@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
@@ -29,6 +33,13 @@ from doorflow.operaton import EngineRejected, EngineUnreachable, OperatonClient
 from doorflow.settings import Settings, get_settings
 from models.db import make_engine, make_sessionmaker
 from models.errors import Conflict, InvalidInput, NotFound
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON with ASCII escapes: a 422 echoes the input, which may hold a lone surrogate that UTF-8 cannot encode."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -71,6 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AllowedMethods)
     app.include_router(calendar.router)
     app.include_router(hold.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def unparsable(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return AsciiJSONResponse(status_code=422, content={"detail": jsonable_encoder(exc.errors())})
 
     @app.exception_handler(InvalidInput)
     async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:

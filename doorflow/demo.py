@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,6 +20,7 @@ from doorflow.history import EngineHistory
 from doorflow.operaton import OperatonClient
 from doorflow.simulated_systems import factory_responders
 from doorflow.staff import Answer, SimulatedStaff
+from doorflow.staff_answers import today
 
 Say = Callable[[str], None]
 
@@ -96,7 +97,7 @@ def order_body(i: int, extra: dict[str, Any]) -> dict[str, Any]:
         "customer_phone": phone,
         "customer_email": f"finance{i + 1}@customer.example.cn",
         "delivery_address": address,
-        "requested_delivery_date": (date.today() + timedelta(days=60 + 7 * i)).isoformat(),
+        "requested_delivery_date": (today() + timedelta(days=60 + 7 * i)).isoformat(),
         "salesperson": ["王磊", "李娜", "陈杰", "赵敏"][i % 4],
         "lines": [LINES[i % len(LINES)], LINES[(i + 1) % len(LINES)]],
     }

@@ -9,12 +9,12 @@ the API that real systems call. The demo and the end-to-end tests both use them;
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
 from typing import Any
 
 import httpx
 
 from doorflow.staff import Responder
+from doorflow.staff_answers import today
 from doorflow.staff_answers.orders import TRACKING_NUMBER
 
 
@@ -34,7 +34,7 @@ def pay_installments(api: httpx.Client, order_id: int, kinds: Collection[str]) -
             body = {
                 "amount": str(inst["balance"]),
                 "external_reference": f"BANK-{inst['order_number']}-{inst['seq']}",
-                "paid_on": date.today().isoformat(),
+                "paid_on": today().isoformat(),
             }
             paid.append(_ok(api.post(f"/installments/{inst['id']}/payments", json=body)))
     return paid
@@ -56,7 +56,7 @@ def factory_responders(
 
     def shipment_delivered(_: dict[str, Any]) -> None:
         body = {
-            "delivered_on": date.today().isoformat(),
+            "delivered_on": today().isoformat(),
             "received_by": "工地 王师傅",
             "tracking_number": TRACKING_NUMBER,
         }

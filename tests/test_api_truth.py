@@ -132,6 +132,7 @@ def _stored_order(sessions: sessionmaker[Session], customer: str) -> int:
             lambda _variables: None,  # type: ignore[arg-type,return-value]
             limits=OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500),
             actor="test",
+            today=date.today(),
         )
         return order.id
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -140,14 +140,14 @@ def _pay(s: Session, installment_id: int, amount: str) -> None:
     data = PaymentIn.model_validate(
         {"amount": amount, "external_reference": f"BANK-{uuid.uuid4().hex}", "paid_on": date.today().isoformat()}
     )
-    collection.record_payment(s, installment_id, data, lambda *_: None, actor="test")
+    collection.record_payment(s, installment_id, data, lambda *_: None, actor="test", today=date.today(), zone=UTC)
 
 
 def _apply(s: Session, order_id: int, **body: Any) -> ChangeRequest:
     data = ChangeRequestIn.model_validate(
         {"description": "1 号门改为经济型锁具，单价下调", "requested_by": "客户", **body}
     )
-    change = changes.request_change(s, order_id, data, lambda *_: None, limits=LIMITS, actor="test")
+    change = changes.request_change(s, order_id, data, lambda *_: None, limits=LIMITS, actor="test", today=date.today())
     changes.record_assessment(
         s, change.id, schedule_days=0, quality=QualityImpact.NONE, cost_delta=D("0.00"),
         note=None, major=False, reason="影响在阈值以内", actor="test",

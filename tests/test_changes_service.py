@@ -59,7 +59,7 @@ def _request(s: Session, order_id: int, **body: Any) -> ChangeRequest:
     published: list[tuple[str, dict[str, Any], str]] = []
     data = ChangeRequestIn.model_validate({"description": "改为右内开，单价调整", "requested_by": "客户", **body})
     change = service.request_change(
-        s, order_id, data, lambda *args: published.append(args), limits=LIMITS, actor="test"
+        s, order_id, data, lambda *args: published.append(args), limits=LIMITS, actor="test", today=date.today()
     )
     assert published == [
         (change.change_number.rsplit("-C", 1)[0], {"changeRequestId": change.id}, f"change-request-{change.id}")

@@ -12,7 +12,7 @@ import email.policy
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 from functools import partial
@@ -29,7 +29,7 @@ from doorflow import stack
 from doorflow.operaton import parse_date
 from doorflow.settings import Settings
 from doorflow.staff import SimulatedStaff
-from models import outbox
+from models import clock, outbox
 from models.collection.tables import (
     CollectionEmail,
     CustomerRiskFlag,
@@ -102,6 +102,13 @@ def workers(
     child = stack.start_workers(env, tmp_path_factory.mktemp("worker-logs"))
     yield child
     child.stop()
+
+
+@pytest.fixture(autouse=True)
+def factory_day_in_2030(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These cases live in 2030 (the engine clock is moved there); so does the API's factory day, which
+    refuses a payment's value date after it."""
+    monkeypatch.setattr(clock, "now", lambda: datetime(2030, 6, 15, 2, 0, tzinfo=UTC))
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -524,7 +531,9 @@ def test_partial_payments_and_deposit_received(
     )
     assert notice_dues == [1_900_630_800_000, 1_905_901_200_000]  # 2030-03-25 and 2030-05-25, 09:00 Beijing
 
-    first = pay(api, deposit.id, "4000.00")
+    # The deposit is paid after the signing (2030-03-25, 7 days before its due date): an earlier value date is refused.
+    assert pay(api, deposit.id, "4000.00", paid_on="2030-03-24").status_code == 422
+    first = pay(api, deposit.id, "4000.00", paid_on="2030-03-26")
     assert first.status_code == 201, first.text
     assert first.json()["installment"]["balance"] == "6000.00"
     assert first.json()["deposit_received"] is False
@@ -532,7 +541,7 @@ def test_partial_payments_and_deposit_received(
     assert installment(sessions, deposit.id).status == InstallmentStatus.OPEN
     assert deposit_messages(sessions, case.order_number) == []
 
-    rest = pay(api, deposit.id, "6000.00")
+    rest = pay(api, deposit.id, "6000.00", paid_on="2030-03-28")
     assert rest.status_code == 201, rest.text
     assert rest.json()["installment"]["status"] == "paid" and rest.json()["deposit_received"] is True
     history.wait_for(lambda: history.visited(case.pid, "InstallmentPaid") == 1, 30, "the deposit's round to end")
@@ -547,7 +556,7 @@ def test_partial_payments_and_deposit_received(
         f"INST-{final.id}"
     ]
 
-    assert pay(api, final.id, "20000.50").status_code == 201
+    assert pay(api, final.id, "20000.50", paid_on="2030-05-30").status_code == 201
     history.wait_for(lambda: completed(live_engine, case.pid), 30, "instance completion")
     assert history.visited(case.pid, "InstallmentPaid") == 2
     assert len(deposit_messages(sessions, case.order_number)) == 1  # the final does not repeat it

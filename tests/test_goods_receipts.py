@@ -52,7 +52,7 @@ def _purchase_order(s: Session, quantity: str) -> PurchaseOrder:
     )
     s.add(order)
     s.flush()
-    return service._new_purchase_order(s, order.id, material, D(quantity), supplier, None)  # noqa: SLF001
+    return service._new_purchase_order(s, order.id, material, D(quantity), supplier, None, date.today())  # noqa: SLF001
 
 
 def _receive(s: Session, number: str, quantity: str, published: list[tuple[str, int]]) -> GoodsReceipt:

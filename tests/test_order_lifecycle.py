@@ -22,6 +22,7 @@ from doorflow.history import EngineHistory
 from doorflow.settings import Settings
 from doorflow.simulated_systems import factory_responders, pay_installments
 from doorflow.staff import SimulatedStaff
+from doorflow.staff_answers import today as factory_today
 from models.contracts.tables import Contract, ContractStatus, LegalDecision
 from models.documents.tables import Document
 from models.fulfilment.tables import Acceptance, FollowUpVisit, HandoverSheet, Shipment
@@ -98,7 +99,7 @@ def _wait(what: Callable[[], Any], name: str, timeout_s: float = 30) -> Any:
 
 
 def _deliver(api: TestClient, order_id: int, tracking: str = "SF1234567890") -> None:
-    body = {"delivered_on": date.today().isoformat(), "received_by": "工地 王师傅", "tracking_number": tracking}
+    body = {"delivered_on": factory_today().isoformat(), "received_by": "工地 王师傅", "tracking_number": tracking}
     response = api.post(f"/orders/{order_id}/shipment/delivered", json=body)
     assert response.status_code == 200, response.text
 
@@ -193,7 +194,7 @@ def test_happy_path_end_to_end(
         assert all(c.confirmed_by and c.confirmed_at.tzinfo for c in sheet.confirmations)
         assert any("客户特别要求" in item for item in sheet.special_items)
         shipment = s.scalars(select(Shipment).where(Shipment.order_id == stored.id)).one()
-        assert shipment.delivered_on == date.today() and shipment.tracking_number == "SF1234567890"
+        assert shipment.delivered_on == factory_today() and shipment.tracking_number == "SF1234567890"
         [acceptance] = s.scalars(select(Acceptance).where(Acceptance.order_id == stored.id)).all()
         assert acceptance.passed and acceptance.certificate_document_id is not None
         visit = s.scalars(select(FollowUpVisit).where(FollowUpVisit.order_id == stored.id)).one()
@@ -424,7 +425,7 @@ def test_acceptance_failure_rework_and_bad_shipment_reports(
 
     early = api.post(
         f"/orders/{order['id']}/shipment/delivered",
-        json={"delivered_on": date.today().isoformat(), "received_by": "王师傅", "tracking_number": "SF1234567890"},
+        json={"delivered_on": factory_today().isoformat(), "received_by": "王师傅", "tracking_number": "SF1234567890"},
     )
     assert early.status_code == 409  # nothing shipped yet
 
@@ -432,14 +433,14 @@ def test_acceptance_failure_rework_and_bad_shipment_reports(
     staff.work_until(pid, _reached(history, pid, "ShipmentDelivered"), timeout_s=180)
     wrong = api.post(
         f"/orders/{order['id']}/shipment/delivered",
-        json={"delivered_on": date.today().isoformat(), "received_by": "王师傅", "tracking_number": "YT000"},
+        json={"delivered_on": factory_today().isoformat(), "received_by": "王师傅", "tracking_number": "YT000"},
     )
     assert wrong.status_code == 422
     assert wrong.json()["detail"][0]["loc"] == ["body", "tracking_number"]
     future = api.post(
         f"/orders/{order['id']}/shipment/delivered",
         json={
-            "delivered_on": (date.today() + timedelta(days=2)).isoformat(),
+            "delivered_on": (factory_today() + timedelta(days=2)).isoformat(),
             "received_by": "王师傅",
             "tracking_number": "SF1234567890",
         },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +37,7 @@ def test_plan_task_delivered_twice_makes_one_plan(
             lambda _variables: None,  # type: ignore[arg-type,return-value]
             limits=OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500),
             actor="test",
+            today=date.today(),
         )
         order_id, order_number = stored.id, stored.order_number
     pid = live_engine.client.start_process(

@@ -55,6 +55,7 @@ def _order(sessions: sessionmaker[Session], customer: str) -> int:
             lambda _variables: None,  # type: ignore[arg-type,return-value]
             limits=OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500),
             actor="test",
+            today=date.today(),
         )
         return order.id
 
@@ -150,10 +151,10 @@ def test_shortages_are_stored_by_plan_and_bought_by_index(sessions: sessionmaker
         ]
         assert s.scalars(select(Material).where(Material.code == "TST-SCREW")).one().on_hand == 520
     with unit_of_work(sessions) as s:
-        second = service.raise_purchase_order(s, plan_id, 1, POLICY, actor="test")
-        first = service.raise_purchase_order(s, plan_id, 0, POLICY, actor="test")
+        second = service.raise_purchase_order(s, plan_id, 1, POLICY, actor="test", today=date.today())
+        first = service.raise_purchase_order(s, plan_id, 0, POLICY, actor="test", today=date.today())
         with pytest.raises(NotFound):
-            service.raise_purchase_order(s, plan_id, 2, POLICY, actor="test")
+            service.raise_purchase_order(s, plan_id, 2, POLICY, actor="test", today=date.today())
     with sessions() as s:
         bought = {
             po.number: (po.material.code, po.quantity, po.supplier.name)

@@ -44,6 +44,7 @@ def test_order_kpis_from_stored_facts(sessions: sessionmaker[Session], api: Test
                 lambda _variables: f"no-engine-{uuid.uuid4()}",  # a report test: no process runs
                 limits=LIMITS,
                 actor="test",
+                today=date.today(),
             )
             for i in range(4)
         ]

@@ -290,6 +290,7 @@ def _order(sessions: sessionmaker[Session], delivery: date) -> int:
             OrderIn.model_validate(order_payload(customer_name="排程日历测试有限公司", salesperson=SELLER)),
             lambda _variables: f"no-engine-{uuid.uuid4()}",
             limits=OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500),
+            today=date.today(),
             actor="test",
         )
         order.requested_delivery_date = delivery

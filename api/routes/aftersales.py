@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
-from api.deps import EngineDep, SessionDep, SettingsDep
+from api.deps import EngineDep, FactoryTodayDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import calendar, outbox
 from models.aftersales import service
 from models.aftersales.schemas import AfterSalesReport, FeedbackIn, TicketIn, TicketOut
-from models.aftersales.tables import ServiceTicket, TicketStatus
+from models.aftersales.tables import Priority, ServiceTicket, TicketStatus
+from models.types import Line, Offset
 
 router = APIRouter(tags=["after-sales"], route_class=IdempotentRoute)
 
@@ -36,12 +37,13 @@ def _out(session: Session, ticket: ServiceTicket) -> TicketOut:
         503: {"description": "The engine is unreachable; nothing is stored, retry later."},
     },
 )
-def open_ticket(body: TicketIn, session: SessionDep, engine: EngineDep) -> TicketOut:
+def open_ticket(body: TicketIn, session: SessionDep, engine: EngineDep, today: FactoryTodayDep) -> TicketOut:
     ticket = service.open_ticket(
         session,
         body,
         lambda variables: engine.start_process(service.PROCESS_ID, str(variables["ticketNumber"]), variables),
         actor="api",
+        today=today,
     )
     return _out(session, ticket)
 
@@ -49,7 +51,7 @@ def open_ticket(body: TicketIn, session: SessionDep, engine: EngineDep) -> Ticke
 @router.get(
     "/tickets/{number}", summary="Get one ticket with its history", responses={404: {"description": "No such ticket."}}
 )
-def get_ticket(number: str, session: SessionDep) -> TicketOut:
+def get_ticket(number: Line, session: SessionDep) -> TicketOut:
     return _out(session, service.get_ticket_by_number(session, number))
 
 
@@ -57,12 +59,12 @@ def get_ticket(number: str, session: SessionDep) -> TicketOut:
 def list_tickets(
     session: SessionDep,
     status: TicketStatus | None = None,
-    priority: Annotated[str | None, Query(max_length=8, description="e.g. P1")] = None,
+    priority: Annotated[Priority | None, Query(description="Priority the ticket was classified with.")] = None,
     overdue_contact: Annotated[
         bool | None, Query(description="true: no first contact and past its deadline (or escalated); false: the rest.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query(ge=0)] = 0,
 ) -> list[TicketOut]:
     tickets = service.list_tickets(
         session,
@@ -84,7 +86,7 @@ def list_tickets(
         409: {"description": "The ticket is not waiting for the customer's confirmation."},
     },
 )
-def customer_feedback(number: str, body: FeedbackIn, session: SessionDep, settings: SettingsDep) -> TicketOut:
+def customer_feedback(number: Line, body: FeedbackIn, session: SessionDep, settings: SettingsDep) -> TicketOut:
     ticket = service.submit_feedback(
         session,
         number,

@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import FactoryTodayDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import outbox
 from models.changes import service
 from models.changes.schemas import ChangeRequestIn, ChangeRequestOut
 from models.orders.service import OrderLimits
+from models.types import Id
 
 router = APIRouter(tags=["change requests"], route_class=IdempotentRoute)
 
@@ -28,7 +29,7 @@ router = APIRouter(tags=["change requests"], route_class=IdempotentRoute)
     },
 )
 def request_change(
-    order_id: int, body: ChangeRequestIn, session: SessionDep, settings: SettingsDep
+    order_id: Id, body: ChangeRequestIn, session: SessionDep, settings: SettingsDep, today: FactoryTodayDep
 ) -> ChangeRequestOut:
     """Store the request and its wake-up `ChangeRequested` (business key: the order number) in one
     transaction; the outbox delivers it to the order's process, which starts its change subprocess."""
@@ -44,7 +45,7 @@ def request_change(
             variables=variables,
         )
 
-    change = service.request_change(session, order_id, body, publish, limits=limits, actor="api")
+    change = service.request_change(session, order_id, body, publish, limits=limits, actor="api", today=today)
     return ChangeRequestOut.model_validate(change)
 
 
@@ -53,7 +54,7 @@ def request_change(
     summary="List an order's change requests, oldest first",
     responses={404: {"description": "No such order."}},
 )
-def list_changes(order_id: int, session: SessionDep) -> list[ChangeRequestOut]:
+def list_changes(order_id: Id, session: SessionDep) -> list[ChangeRequestOut]:
     return [ChangeRequestOut.model_validate(c) for c in service.list_changes(session, order_id)]
 
 
@@ -62,5 +63,5 @@ def list_changes(order_id: int, session: SessionDep) -> list[ChangeRequestOut]:
     summary="Get one change request with its assessment, reviews and outcome",
     responses={404: {"description": "No such change request."}},
 )
-def get_change(change_id: int, session: SessionDep) -> ChangeRequestOut:
+def get_change(change_id: Id, session: SessionDep) -> ChangeRequestOut:
     return ChangeRequestOut.model_validate(service.get_change(session, change_id))

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import FactoryTodayDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import outbox
 from models.collection import service
 from models.collection.schemas import CollectionReport, CustomerCollectionOut, InstallmentOut, PaymentIn, PaymentResult
 from models.collection.tables import Installment, Payment
+from models.types import Id, Line
 
 router = APIRouter(tags=["collection"], route_class=IdempotentRoute)
 
@@ -22,7 +24,7 @@ router = APIRouter(tags=["collection"], route_class=IdempotentRoute)
     summary="The installments of an order with payments and dunning steps",
     responses={404: {"description": "No such order."}},
 )
-def order_installments(order_id: int, session: SessionDep) -> list[InstallmentOut]:
+def order_installments(order_id: Id, session: SessionDep) -> list[InstallmentOut]:
     return [InstallmentOut.model_validate(i) for i in service.list_installments(session, order_id=order_id)]
 
 
@@ -31,7 +33,7 @@ def order_installments(order_id: int, session: SessionDep) -> list[InstallmentOu
     summary="The installments of a contract",
     responses={404: {"description": "No such contract."}},
 )
-def contract_installments(contract_number: str, session: SessionDep) -> list[InstallmentOut]:
+def contract_installments(contract_number: Line, session: SessionDep) -> list[InstallmentOut]:
     rows = service.list_installments(session, contract_number=contract_number)
     return [InstallmentOut.model_validate(i) for i in rows]
 
@@ -41,7 +43,7 @@ def contract_installments(contract_number: str, session: SessionDep) -> list[Ins
     summary="One installment",
     responses={404: {"description": "No such installment."}},
 )
-def get_installment(installment_id: int, session: SessionDep) -> InstallmentOut:
+def get_installment(installment_id: Id, session: SessionDep) -> InstallmentOut:
     return InstallmentOut.model_validate(service.get_installment(session, installment_id))
 
 
@@ -58,11 +60,12 @@ def get_installment(installment_id: int, session: SessionDep) -> InstallmentOut:
     },
 )
 def report_payment(
-    installment_id: int,
+    installment_id: Id,
     body: PaymentIn,
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
+    today: FactoryTodayDep,
 ) -> PaymentResult:
     """Record the payment, then publish ``PaymentReceived`` (and ``DepositReceived`` when it settles the deposit)."""
 
@@ -87,7 +90,8 @@ def report_payment(
                 variables={"depositPaidAmount": str(inst.paid_amount)},
             )
 
-    result = service.record_payment(session, installment_id, body, publish, actor="api")
+    zone = ZoneInfo(settings.factory_timezone)
+    result = service.record_payment(session, installment_id, body, publish, actor="api", today=today, zone=zone)
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     return result
@@ -99,17 +103,22 @@ def report_payment(
     responses={404: {"description": "No installments for this customer."}},
 )
 def customer_collection(
-    customer_name: str,
+    customer_name: Line,
     session: SessionDep,
-    as_of: Annotated[date | None, Query(description="Day the overdue balance is computed for; default today.")] = None,
+    today: FactoryTodayDep,
+    as_of: Annotated[
+        date | None,
+        Query(description="Day the overdue balance is computed for; default today in the factory's time zone."),
+    ] = None,
 ) -> CustomerCollectionOut:
-    return service.customer_collection(session, customer_name, as_of or date.today())
+    return service.customer_collection(session, customer_name, as_of or today)
 
 
 @router.get("/reports/collection", summary="Collection rate, overdue amount and ageing")
 def collection_report(
     session: SessionDep,
     settings: SettingsDep,
-    as_of: Annotated[date | None, Query(description="Report day; default today.")] = None,
+    today: FactoryTodayDep,
+    as_of: Annotated[date | None, Query(description="Report day; default today in the factory's time zone.")] = None,
 ) -> CollectionReport:
-    return service.collection_report(session, as_of or date.today(), settings.collection_ageing_bucket_days)
+    return service.collection_report(session, as_of or today, settings.collection_ageing_bucket_days)

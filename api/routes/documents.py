@@ -10,6 +10,7 @@ from api.deps import SessionDep
 from api.headers import StaffUserDep
 from models.documents import service
 from models.documents.schemas import DocumentOut
+from models.types import Id
 
 router = APIRouter(tags=["documents"])
 
@@ -19,14 +20,14 @@ router = APIRouter(tags=["documents"])
     summary="Every document of an order, oldest first",
     responses={404: {"description": "No such order."}},
 )
-def list_order_documents(order_id: int, session: SessionDep) -> list[DocumentOut]:
+def list_order_documents(order_id: Id, session: SessionDep) -> list[DocumentOut]:
     return [DocumentOut.model_validate(d) for d in service.list_documents(session, order_id=order_id)]
 
 
 @router.get(
     "/documents/{document_id}", summary="One document's metadata", responses={404: {"description": "No such document."}}
 )
-def get_document(document_id: int, session: SessionDep) -> DocumentOut:
+def get_document(document_id: Id, session: SessionDep) -> DocumentOut:
     return DocumentOut.model_validate(service.get_document(session, document_id))
 
 
@@ -36,7 +37,7 @@ def get_document(document_id: int, session: SessionDep) -> DocumentOut:
     response_class=Response,
     responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such document."}},
 )
-def download_document(document_id: int, session: SessionDep, user: StaffUserDep) -> Response:
+def download_document(document_id: Id, session: SessionDep, user: StaffUserDep) -> Response:
     doc = service.read_document(session, document_id, actor=f"api:{user or 'anonymous'}")
     disposition = f"attachment; filename*=UTF-8''{quote(doc.filename)}"
     return Response(content=doc.content, media_type=doc.media_type, headers={"Content-Disposition": disposition})

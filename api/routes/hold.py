@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from api.deps import EngineDep, SessionDep, SettingsDep
 from models.orders import hold
 from models.orders.schemas import OrderActionIn, OrderOut
+from models.types import Id
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -24,14 +25,14 @@ RESPONSES: dict[int | str, dict[str, str]] = {
 
 
 @router.post("/{order_id}/hold", summary="Put an order on hold: its process tree is suspended", responses=RESPONSES)
-def hold_order(order_id: int, body: OrderActionIn, session: SessionDep, engine: EngineDep) -> OrderOut:
+def hold_order(order_id: Id, body: OrderActionIn, session: SessionDep, engine: EngineDep) -> OrderOut:
     order = hold.hold_order(session, order_id, body.reason, engine, actor="api", loc=("body", "reason"))
     return OrderOut.model_validate(order)
 
 
 @router.post("/{order_id}/resume", summary="Resume a held order where it stopped", responses=RESPONSES)
 def resume_order(
-    order_id: int, body: OrderActionIn, session: SessionDep, engine: EngineDep, settings: SettingsDep
+    order_id: Id, body: OrderActionIn, session: SessionDep, engine: EngineDep, settings: SettingsDep
 ) -> OrderOut:
     order = hold.resume_order(
         session,
@@ -51,7 +52,7 @@ def resume_order(
     responses=RESPONSES,
 )
 def cancel_order(
-    order_id: int, body: OrderActionIn, session: SessionDep, engine: EngineDep, settings: SettingsDep
+    order_id: Id, body: OrderActionIn, session: SessionDep, engine: EngineDep, settings: SettingsDep
 ) -> OrderOut:
     order = hold.cancel_order(
         session,

@@ -8,6 +8,7 @@ from api.deps import SessionDep, SettingsDep
 from models import outbox
 from models.installation import service
 from models.installation.schemas import InstallationOut, ReplacementArrivedIn, ReplacementOut
+from models.types import Id
 
 router = APIRouter(tags=["installation"])
 
@@ -21,7 +22,7 @@ router = APIRouter(tags=["installation"])
     },
 )
 def replacement_arrived(
-    order_id: int, body: ReplacementArrivedIn, session: SessionDep, settings: SettingsDep
+    order_id: Id, body: ReplacementArrivedIn, session: SessionDep, settings: SettingsDep
 ) -> ReplacementOut:
     replacement = service.replacement_arrived(
         session,
@@ -44,5 +45,5 @@ def replacement_arrived(
     summary="An order's installation: schedule, pre-install checks, replacement goods, inspections",
     responses={404: {"description": "No such order, or no installation yet."}},
 )
-def get_installation(order_id: int, session: SessionDep) -> InstallationOut:
+def get_installation(order_id: Id, session: SessionDep) -> InstallationOut:
     return InstallationOut.model_validate(service.installation_overview(session, order_id), from_attributes=True)

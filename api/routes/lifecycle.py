@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import HistoryDep, SessionDep, SettingsDep
+from api.deps import FactoryTodayDep, HistoryDep, SessionDep, SettingsDep
 from models import outbox
 from models.fulfilment import service as fulfilment
 from models.orders import service
 from models.orders.schemas import CurrentStep, ShipmentDeliveredIn, TimelineFact, TimelineOut
+from models.types import Id
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
     summary="What happened to an order and where it stands now",
     responses={404: {"description": "No such order."}},
 )
-def get_timeline(order_id: int, session: SessionDep, history: HistoryDep) -> TimelineOut:
+def get_timeline(order_id: Id, session: SessionDep, history: HistoryDep) -> TimelineOut:
     order = service.get_order(session, order_id)
     facts = [TimelineFact.model_validate(e, from_attributes=True) for e in service.stored_timeline(session, order_id)]
     steps = None
@@ -42,7 +43,7 @@ def get_timeline(order_id: int, session: SessionDep, history: HistoryDep) -> Tim
     },
 )
 def shipment_delivered(
-    order_id: int, body: ShipmentDeliveredIn, session: SessionDep, settings: SettingsDep
+    order_id: Id, body: ShipmentDeliveredIn, session: SessionDep, settings: SettingsDep, today: FactoryTodayDep
 ) -> dict[str, str]:
     shipment = fulfilment.report_delivery(
         session,
@@ -57,5 +58,6 @@ def shipment_delivered(
             variables={"deliveredOn": body.delivered_on.isoformat()},
         ),
         actor="api",
+        today=today,
     )
     return {"status": "delivered", "tracking_number": shipment.tracking_number}

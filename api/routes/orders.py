@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import EngineDep, SessionDep, SettingsDep
+from api.deps import EngineDep, FactoryTodayDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models.orders import service
 from models.orders.schemas import OrderIn, OrderOut
+from models.types import Id, Offset
 
 router = APIRouter(prefix="/orders", tags=["orders"], route_class=IdempotentRoute)
 
@@ -24,7 +25,9 @@ router = APIRouter(prefix="/orders", tags=["orders"], route_class=IdempotentRout
         503: {"description": "The engine is unreachable; the order is not stored, retry later."},
     },
 )
-def create_order(body: OrderIn, session: SessionDep, engine: EngineDep, settings: SettingsDep) -> OrderOut:
+def create_order(
+    body: OrderIn, session: SessionDep, engine: EngineDep, settings: SettingsDep, today: FactoryTodayDep
+) -> OrderOut:
     """Validate, store and start the order's process in one unit: if the start fails nothing is kept."""
     limits = service.OrderLimits.from_settings(settings)
     order = service.create_order(
@@ -33,12 +36,13 @@ def create_order(body: OrderIn, session: SessionDep, engine: EngineDep, settings
         lambda variables: engine.start_process(service.PROCESS_ID, str(variables["orderNumber"]), variables),
         limits=limits,
         actor="api",
+        today=today,
     )
     return OrderOut.model_validate(order)
 
 
 @router.get("/{order_id}", summary="Get one order", responses={404: {"description": "No such order."}})
-def get_order(order_id: int, session: SessionDep) -> OrderOut:
+def get_order(order_id: Id, session: SessionDep) -> OrderOut:
     return OrderOut.model_validate(service.get_order(session, order_id))
 
 
@@ -46,6 +50,6 @@ def get_order(order_id: int, session: SessionDep) -> OrderOut:
 def list_orders(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query(ge=0)] = 0,
 ) -> list[OrderOut]:
     return [OrderOut.model_validate(o) for o in service.list_orders(session, limit=limit, offset=offset)]

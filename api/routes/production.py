@@ -10,6 +10,7 @@ from models import outbox
 from models.production import service
 from models.production.schemas import ProductionOut, PurchaseOrderOut, ReceiptIn, ReceiptOut
 from models.production.tables import PurchaseOrder
+from models.types import Id, Line
 
 router = APIRouter(tags=["production"], route_class=IdempotentRoute)
 
@@ -34,7 +35,7 @@ def _po_out(po: PurchaseOrder) -> PurchaseOrderOut:
     summary="Purchase orders raised for an order's material shortages, oldest first",
     responses={404: {"description": "No such order."}},
 )
-def list_purchase_orders(order_id: int, session: SessionDep) -> list[PurchaseOrderOut]:
+def list_purchase_orders(order_id: Id, session: SessionDep) -> list[PurchaseOrderOut]:
     return [_po_out(po) for po in service.list_purchase_orders(session, order_id)]
 
 
@@ -56,7 +57,7 @@ def list_purchase_orders(order_id: int, session: SessionDep) -> list[PurchaseOrd
         },
     },
 )
-def receive_goods(number: str, body: ReceiptIn, session: SessionDep, settings: SettingsDep) -> ReceiptOut:
+def receive_goods(number: Line, body: ReceiptIn, session: SessionDep, settings: SettingsDep) -> ReceiptOut:
     receipt = service.receive_goods(
         session,
         number,
@@ -89,5 +90,5 @@ def receive_goods(number: str, body: ReceiptIn, session: SessionDep, settings: S
     summary="An order's current production plan: stages with progress, inspections with causes, delays",
     responses={404: {"description": "No such order, or no production plan yet."}},
 )
-def get_production(order_id: int, session: SessionDep) -> ProductionOut:
+def get_production(order_id: Id, session: SessionDep) -> ProductionOut:
     return ProductionOut.model_validate(service.production_overview(session, order_id), from_attributes=True)

@@ -11,6 +11,7 @@ from api.deps import SessionDep, SettingsDep
 from models import calendar
 from models.reports import service
 from models.reports.schemas import OrderKpis
+from models.types import Line
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -25,7 +26,7 @@ def order_report(
     settings: SettingsDep,
     start: date | None = None,
     end: date | None = None,
-    salesperson: str | None = None,
+    salesperson: Line | None = None,
 ) -> OrderKpis:
     return service.order_kpis(
         session,

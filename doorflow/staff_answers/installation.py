@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from doorflow.history import UserTask
 from doorflow.staff import Answer
+from doorflow.staff_answers import today
 
 
 def _schedule(_: UserTask) -> dict[str, object]:
     """Installers pick a date a week ahead, as they would in Tasklist."""
-    return {"installDate": (date.today() + timedelta(days=7)).isoformat(), "installTeam": "安装一组"}
+    return {"installDate": (today() + timedelta(days=7)).isoformat(), "installTeam": "安装一组"}
 
 
 ANSWERS: dict[str, Answer] = {

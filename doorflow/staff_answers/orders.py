@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from doorflow.history import UserTask
 from doorflow.staff import Answer
+from doorflow.staff_answers import today
 
 TRACKING_NUMBER = "SF1234567890"  # what simulated logistics prints on the waybill and reports on delivery
 
 
 def _today(_: UserTask) -> dict[str, str]:
-    return {"signedOn": date.today().isoformat(), "signedBy": "张建国（客户法定代表人）"}
+    return {"signedOn": today().isoformat(), "signedBy": "张建国（客户法定代表人）"}
 
 
 def _shipped(_: UserTask) -> dict[str, str]:
-    return {"carrier": "顺丰快运", "trackingNumber": TRACKING_NUMBER, "shippedOn": date.today().isoformat()}
+    return {"carrier": "顺丰快运", "trackingNumber": TRACKING_NUMBER, "shippedOn": today().isoformat()}
 
 
 ANSWERS: dict[str, Answer] = {

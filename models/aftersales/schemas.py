@@ -7,28 +7,29 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.aftersales.tables import Channel, ProblemType, RepairDecision, Severity, TicketStatus, Urgency
+from models.types import Int32, Line, Text
 
 
 class TicketIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    customer_name: str = Field(min_length=1, max_length=200, description="Who reports the problem.")
-    customer_phone: str | None = Field(default=None, max_length=40)
-    customer_email: str | None = Field(
+    customer_name: Line = Field(min_length=1, max_length=200, description="Who reports the problem.")
+    customer_phone: Line | None = Field(default=None, max_length=40)
+    customer_email: Line | None = Field(
         default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="For written updates."
     )
-    order_number: str | None = Field(
+    order_number: Line | None = Field(
         default=None,
         min_length=1,
         max_length=32,
         description="The door order concerned, if known (e.g. DO20261123-00001).",
     )
-    door_line_no: int | None = Field(
+    door_line_no: Int32 | None = Field(
         default=None, ge=1, description="Line of that order, if known; needs order_number."
     )
-    product_model: str = Field(min_length=1, max_length=120, description="Door model as the customer names it.")
+    product_model: Line = Field(min_length=1, max_length=120, description="Door model as the customer names it.")
     problem_type: ProblemType = Field(description="Kind of problem, for the statistics.")
-    problem_description: str = Field(min_length=1, max_length=4000)
+    problem_description: Text = Field(min_length=1, max_length=4000)
     channel: Channel = Field(description="How the problem reached us.")
     severity: Severity = Field(description="How bad the defect is.")
     urgency: Urgency = Field(description="How soon the customer needs help.")
@@ -38,7 +39,7 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     satisfied: bool = Field(description="Whether the customer confirms the problem is solved.")
-    comments: str | None = Field(default=None, max_length=4000)
+    comments: Text | None = Field(default=None, max_length=4000)
 
 
 class TicketEventOut(BaseModel):

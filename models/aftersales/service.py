@@ -64,8 +64,12 @@ def parse_engine_time(value: object, name: str) -> datetime:
 # --- intake (API) -----------------------------------------------------------------------------
 
 
-def open_ticket(session: Session, data: TicketIn, start_process: ProcessStarter, *, actor: str) -> ServiceTicket:
-    """Validate, store the ticket and start its process; the start is last so a failure keeps nothing."""
+def open_ticket(
+    session: Session, data: TicketIn, start_process: ProcessStarter, *, actor: str, today: date
+) -> ServiceTicket:
+    """Validate, store the ticket and start its process; the start is last so a failure keeps nothing.
+
+    ``today`` (the factory's day) dates the ticket number."""
     order_id: int | None = None
     line_id: int | None = None
     if data.door_line_no is not None and data.order_number is None:
@@ -87,7 +91,7 @@ def open_ticket(session: Session, data: TicketIn, start_process: ProcessStarter,
 
     seq = session.execute(TICKET_NUMBER_SEQ.next_value()).scalar_one()
     ticket = ServiceTicket(
-        ticket_number=f"AS{date.today():%Y%m%d}-{seq:05d}",
+        ticket_number=f"AS{today:%Y%m%d}-{seq:05d}",
         customer_name=data.customer_name,
         customer_phone=data.customer_phone,
         customer_email=data.customer_email,

@@ -60,6 +60,15 @@ class RepairDecision(enum.StrEnum):
     REPLACE = "replace"
 
 
+class Priority(enum.StrEnum):
+    """The priorities the decision ``service-priority`` gives (a test keeps the two in step)."""
+
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
 TICKET_NUMBER_SEQ = Sequence("service_ticket_number_seq", metadata=Base.metadata)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.changes.tables import ChangeChannel, ChangeStatus, Department, QualityImpact
 from models.orders.tables import DoorType, Handing
+from models.types import DecimalString, Int32, Line, Text
 
 # The door-line fields a change may set; line_no only says which line.
 LINE_FIELDS = (
@@ -31,18 +31,18 @@ class LineChangeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    line_no: int = Field(gt=0, description="Number of the order's door line to change (1, 2, …).")
+    line_no: Int32 = Field(gt=0, description="Number of the order's door line to change (1, 2, …).")
     door_type: DoorType | None = Field(default=None, description="New kind of door.")
-    width_mm: int | None = Field(default=None, gt=0, description="New opening width in millimetres.")
-    height_mm: int | None = Field(default=None, gt=0, description="New opening height in millimetres.")
-    wall_thickness_mm: int | None = Field(default=None, gt=0, description="New wall thickness in millimetres.")
-    material: str | None = Field(default=None, min_length=1, max_length=120, description="New material.")
-    finish: str | None = Field(default=None, min_length=1, max_length=120, description="New finish or colour.")
+    width_mm: Int32 | None = Field(default=None, gt=0, description="New opening width in millimetres.")
+    height_mm: Int32 | None = Field(default=None, gt=0, description="New opening height in millimetres.")
+    wall_thickness_mm: Int32 | None = Field(default=None, gt=0, description="New wall thickness in millimetres.")
+    material: Line | None = Field(default=None, min_length=1, max_length=120, description="New material.")
+    finish: Line | None = Field(default=None, min_length=1, max_length=120, description="New finish or colour.")
     handing: Handing | None = Field(default=None, description="New opening direction.")
-    lock_hardware: str | None = Field(default=None, min_length=1, max_length=200, description="New lock and hardware.")
-    quantity: int | None = Field(default=None, gt=0, description="New number of doors.")
-    unit_price: Decimal | None = Field(
-        default=None, ge=0, max_digits=12, decimal_places=2, description="New price per door in CNY."
+    lock_hardware: Line | None = Field(default=None, min_length=1, max_length=200, description="New lock and hardware.")
+    quantity: Int32 | None = Field(default=None, gt=0, description="New number of doors.")
+    unit_price: DecimalString | None = Field(
+        default=None, ge=0, max_digits=12, decimal_places=2, description='New price per door in CNY, like "2380.00".'
     )
 
     @model_validator(mode="after")
@@ -62,20 +62,21 @@ class ChangeRequestIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    description: str = Field(min_length=1, max_length=4000, description="What the customer wants changed, in words.")
-    requested_by: str = Field(min_length=1, max_length=120, description="Who asked (customer contact).")
+    description: Text = Field(min_length=1, max_length=4000, description="What the customer wants changed, in words.")
+    requested_by: Line = Field(min_length=1, max_length=120, description="Who asked (customer contact).")
     channel: ChangeChannel = Field(default=ChangeChannel.API, description="How the request came in.")
     line_changes: list[LineChangeIn] = Field(
         default_factory=list, max_length=200, description="New values for existing door lines."
     )
     new_delivery_date: date | None = Field(default=None, description="The delivery date the customer now wants.")
-    price_delta: Decimal | None = Field(
+    price_delta: DecimalString | None = Field(
         default=None,
         max_digits=12,
         decimal_places=2,
         description=(
-            "Price change agreed with the customer in CNY (positive: the customer pays more), on top of the "
-            "re-priced door lines. Applied, it amends the contract and re-plans the unpaid installments."
+            'Price change agreed with the customer in CNY, a decimal string like "-150.00" (positive: the customer '
+            "pays more), on top of the re-priced door lines. Applied, it amends the contract and re-plans the unpaid "
+            "installments."
         ),
     )
 
@@ -99,13 +100,13 @@ class ChangeRequestOut(BaseModel):
     description: str
     line_changes: list[dict[str, Any]]
     new_delivery_date: date | None
-    price_delta: Decimal | None
+    price_delta: DecimalString | None
     requested_by: str
     channel: ChangeChannel
     status: ChangeStatus
     schedule_impact_days: int | None
     quality_impact: QualityImpact | None
-    cost_delta: Decimal | None
+    cost_delta: DecimalString | None
     assessment_note: str | None
     major: bool | None
     impact_reason: str | None
@@ -117,12 +118,16 @@ class ChangeRequestOut(BaseModel):
     rejection_reason: str | None
     applied_at: datetime | None
     applied_revision: int | None
-    money_delta: Decimal | None = Field(
+    money_delta: DecimalString | None = Field(
         description="Money effect counted when applied: re-priced lines at the agreed discount plus price_delta."
     )
-    contract_total_before: Decimal | None
-    contract_total_after: Decimal | None
+    contract_total_before: DecimalString | None
+    contract_total_after: DecimalString | None
     contract_version: int | None = Field(description="The contract version (amendment) the change produced.")
-    credit_due: Decimal | None = Field(description="Paid beyond the new contract total: to refund to the customer.")
-    extra_due: Decimal | None = Field(description="An increase no open installment could take: to collect separately.")
+    credit_due: DecimalString | None = Field(
+        description="Paid beyond the new contract total: to refund to the customer."
+    )
+    extra_due: DecimalString | None = Field(
+        description="An increase no open installment could take: to collect separately."
+    )
     created_at: datetime

@@ -110,12 +110,15 @@ def request_change(
     *,
     limits: OrderLimits,
     actor: str,
+    today: date,
 ) -> ChangeRequest:
-    """Store the request with its ``ChangeRequested`` wake-up (the outbox, same transaction) for the order's process."""
+    """Store the request with its ``ChangeRequested`` wake-up (the outbox, same transaction) for the order's process.
+
+    ``today`` is the factory's day: a new delivery date before it is refused."""
     order = _locked_order(session, order_id)
     if order.status in CLOSED_STATUSES:
         raise Conflict(f"order {order.order_number} is {order.status.value}; it can no longer be changed")
-    validate_request(order, data, limits, date.today())
+    validate_request(order, data, limits, today)
     request_no = (
         session.scalar(select(func.max(ChangeRequest.request_no)).where(ChangeRequest.order_id == order.id)) or 0
     ) + 1

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.collection.tables import DunningAction, InstallmentKind, InstallmentStatus
+from models.types import DecimalString, Line
 
 
 class ScheduleItem(BaseModel):
@@ -23,24 +24,19 @@ class ScheduleItem(BaseModel):
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    amount: Decimal = Field(
+    amount: DecimalString = Field(
         gt=0, max_digits=12, decimal_places=2, description='Amount received in CNY, a decimal string like "5000.00".'
     )
-    external_reference: str = Field(
+    external_reference: Line = Field(
         min_length=1,
         max_length=120,
         description="The bank's or finance system's reference of the payment; a repeated report with the same "
         "reference is answered with the first result and never counted twice.",
     )
-    paid_on: date = Field(description="Value date of the payment.")
-
-    @field_validator("amount", mode="before")
-    @classmethod
-    def amount_is_a_string(cls, value: object) -> object:
-        """Money travels as text: a JSON number is a binary float and may already have lost a fen."""
-        if not isinstance(value, str):
-            raise ValueError('must be a decimal string such as "5000.00", not a JSON number')
-        return value
+    paid_on: date = Field(
+        description="Value date of the payment: not before the contract was signed (before signing: not before "
+        "the order was received), not after today in the factory's time zone."
+    )
 
 
 class PaymentOut(BaseModel):
@@ -49,7 +45,7 @@ class PaymentOut(BaseModel):
     id: int
     installment_id: int
     external_reference: str
-    amount: Decimal
+    amount: DecimalString
     paid_on: date
     recorded_by: str
     created_at: datetime
@@ -62,7 +58,7 @@ class DunningStepOut(BaseModel):
     action: DunningAction
     channel: str
     title: str
-    balance: Decimal
+    balance: DecimalString
     reason: str
     result: str | None
     document_id: int | None
@@ -80,9 +76,9 @@ class InstallmentOut(BaseModel):
     customer_name: str
     seq: int
     kind: InstallmentKind
-    amount: Decimal
-    paid_amount: Decimal
-    balance: Decimal
+    amount: DecimalString
+    paid_amount: DecimalString
+    balance: DecimalString
     due_date: date
     status: InstallmentStatus
     correlation_key: str = Field(
@@ -113,8 +109,8 @@ class RiskFlagOut(BaseModel):
 
 class CustomerCollectionOut(BaseModel):
     customer_name: str
-    open_balance: Decimal = Field(description="Everything not yet paid, due or not.")
-    overdue_balance: Decimal = Field(description="Unpaid balance of installments past their due date.")
+    open_balance: DecimalString = Field(description="Everything not yet paid, due or not.")
+    overdue_balance: DecimalString = Field(description="Unpaid balance of installments past their due date.")
     risk_flagged: bool
     risk_flags: list[RiskFlagOut]
     installments: list[InstallmentOut]
@@ -124,16 +120,16 @@ class AgeingBucket(BaseModel):
     label: str
     min_days: int
     max_days: int | None
-    amount: Decimal
+    amount: DecimalString
     count: int
 
 
 class CollectionReport(BaseModel):
     as_of: date
-    due_amount: Decimal = Field(description="Sum of installments due on or before as_of.")
-    collected_amount: Decimal = Field(description="What has been paid of those installments.")
-    collection_rate: Decimal | None = Field(description="collected / due, 4 decimals; null when nothing is due.")
-    overdue_amount: Decimal
+    due_amount: DecimalString = Field(description="Sum of installments due on or before as_of.")
+    collected_amount: DecimalString = Field(description="What has been paid of those installments.")
+    collection_rate: DecimalString | None = Field(description="collected / due, 4 decimals; null when nothing is due.")
+    overdue_amount: DecimalString
     overdue_count: int
     ageing: list[AgeingBucket]
     risk_customers: list[str]

@@ -591,15 +591,24 @@ def record_legal_action(session: Session, installment_id: int, measure: str, com
 
 
 def record_payment(
-    session: Session, installment_id: int, data: PaymentIn, publish: PaymentPublisher, *, actor: str
+    session: Session,
+    installment_id: int,
+    data: PaymentIn,
+    publish: PaymentPublisher,
+    *,
+    actor: str,
+    today: date,
+    zone: tzinfo,
 ) -> PaymentResult:
     """Record a payment and tell the engine; a repeated reference answers with the first result.
 
     The installment row is locked for the whole transaction, so two reports racing cannot both fit
     into the balance, and a worker reacting to the message sees the committed payment. The engine is
-    told last: if it is unreachable, the caller's rollback leaves nothing behind.
+    told last: if it is unreachable, the caller's rollback leaves nothing behind. ``today`` and
+    ``zone`` are the factory's day and time zone: the value date must lie between the contract and today.
     """
     inst = _locked(session, installment_id)
+    _check_value_date(session, inst, data.paid_on, today, zone)
     earlier = session.scalars(select(Payment).where(Payment.external_reference == data.external_reference)).first()
     if earlier is not None:
         if earlier.installment_id != inst.id or earlier.amount != data.amount or earlier.paid_on != data.paid_on:
@@ -647,6 +656,23 @@ def record_payment(
     deposit_settled = settled and inst.kind == InstallmentKind.DEPOSIT
     publish(inst, payment, deposit_settled)
     return _payment_result(session, inst.id, payment, duplicate=False, deposit_received=deposit_settled)
+
+
+def _check_value_date(session: Session, inst: Installment, paid_on: date, today: date, zone: tzinfo) -> None:
+    """A value date after today, or before the order's contract (its signing, or else the order's
+    receipt), is a typing error that would distort the ageing and the risk figures."""
+    loc = ("body", "paid_on")
+    if paid_on > today:
+        raise InvalidInput(loc, f"must not be after today ({today.isoformat()} in the factory's time zone)")
+    order = session.get(Order, inst.order_id)
+    if order is None:
+        raise NotFound("order", inst.order_id)
+    earliest, what = order.created_at.astimezone(zone).date(), f"order {order.order_number} was received"
+    contract = session.scalars(select(Contract).where(Contract.order_id == order.id)).first()
+    if contract is not None and contract.signed_on is not None:
+        earliest, what = contract.signed_on, f"contract {contract.contract_number} was signed"
+    if paid_on < earliest:
+        raise InvalidInput(loc, f"must not be before {earliest.isoformat()}, the day {what}")
 
 
 def _payment_result(

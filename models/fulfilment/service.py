@@ -160,9 +160,11 @@ def record_shipment(
 
 
 def report_delivery(
-    session: Session, order_id: int, data: ShipmentDeliveredIn, publish: DeliveryPublisher, *, actor: str
+    session: Session, order_id: int, data: ShipmentDeliveredIn, publish: DeliveryPublisher, *, actor: str, today: date
 ) -> Shipment:
-    """Record the delivery of a shipped order, then tell the engine (last, so a failed publish stores nothing)."""
+    """Record the delivery of a shipped order, then tell the engine (last, so a failed publish stores nothing).
+
+    ``today`` is the factory's day: a delivery after it is in the future."""
     order = orders.get_order(session, order_id)
     shipment = session.scalars(select(Shipment).where(Shipment.order_id == order.id)).first()
     # An order put on hold while its goods travel still records their arrival (the wake-up waits for the resume).
@@ -172,7 +174,7 @@ def report_delivery(
         raise InvalidInput(("body", "tracking_number"), f"does not match the shipment ({shipment.tracking_number})")
     if data.delivered_on < shipment.shipped_on:
         raise InvalidInput(("body", "delivered_on"), f"is before the shipping date {shipment.shipped_on.isoformat()}")
-    if data.delivered_on > date.today():
+    if data.delivered_on > today:
         raise InvalidInput(("body", "delivered_on"), "must not be in the future")
     shipment.delivered_on = data.delivered_on
     shipment.received_by = data.received_by

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.installation.tables import InstallationStatus
+from models.types import Text
 
 
 class ReplacementArrivedIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    note: str | None = Field(default=None, max_length=500, description="Delivery note of the replacement goods.")
+    note: Text | None = Field(default=None, max_length=500, description="Delivery note of the replacement goods.")
 
 
 class ReplacementOut(BaseModel):

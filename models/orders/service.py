@@ -79,17 +79,23 @@ def validate_limits(data: OrderIn, limits: OrderLimits, today: date) -> None:
 
 
 def create_order(
-    session: Session, data: OrderIn, start_process: ProcessStarter, *, limits: OrderLimits, actor: str
+    session: Session,
+    data: OrderIn,
+    start_process: ProcessStarter,
+    *,
+    limits: OrderLimits,
+    actor: str,
+    today: date,
 ) -> Order:
-    """Validate, store the order and start its lifecycle.
+    """Validate, store the order and start its lifecycle; ``today`` is the factory's day (number, past dates).
 
     The start is the last step, so when the engine is unreachable the caller's rollback leaves
     nothing behind (no half-created order, no orphan instance).
     """
-    validate_limits(data, limits, date.today())
+    validate_limits(data, limits, today)
     seq = session.execute(ORDER_NUMBER_SEQ.next_value()).scalar_one()
     order = Order(
-        order_number=f"DO{date.today():%Y%m%d}-{seq:05d}",
+        order_number=f"DO{today:%Y%m%d}-{seq:05d}",
         customer_name=data.customer_name,
         customer_phone=data.customer_phone,
         customer_email=data.customer_email,

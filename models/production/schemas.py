@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.production.tables import DelayCause, InspectionKind, PlanStatus, PurchaseStatus, StageStatus
+from models.types import DecimalString, Line, Text
 
 
 class ReceiptIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="Quantity delivered.")
-    delivery_note: str | None = Field(default=None, max_length=80, description="Supplier's delivery note number.")
-    received_by: str = Field(min_length=1, max_length=120, description="Warehouse clerk who received the goods.")
+    quantity: DecimalString = Field(
+        gt=0, max_digits=12, decimal_places=2, description='Quantity delivered, a decimal string like "12.50".'
+    )
+    delivery_note: Line | None = Field(default=None, max_length=80, description="Supplier's delivery note number.")
+    received_by: Line = Field(min_length=1, max_length=120, description="Warehouse clerk who received the goods.")
 
 
 class ReceiptOut(BaseModel):
@@ -23,15 +25,17 @@ class ReceiptOut(BaseModel):
 
     id: int
     purchase_order_number: str
-    quantity: Decimal
+    quantity: DecimalString
     delivery_note: str | None
     received_by: str
     received_at: datetime
     purchase_order_status: PurchaseStatus = Field(
         description="received once everything ordered has arrived; partially_received while the rest is awaited."
     )
-    received_quantity: Decimal = Field(description="Received so far on the purchase order, this receipt included.")
-    outstanding_quantity: Decimal = Field(description="Still to come; the production process waits for it.")
+    received_quantity: DecimalString = Field(
+        description="Received so far on the purchase order, this receipt included."
+    )
+    outstanding_quantity: DecimalString = Field(description="Still to come; the production process waits for it.")
 
 
 class PurchaseOrderOut(BaseModel):
@@ -42,9 +46,9 @@ class PurchaseOrderOut(BaseModel):
     material_code: str
     material_name: str
     supplier_name: str
-    quantity: Decimal
-    received_quantity: Decimal
-    outstanding_quantity: Decimal
+    quantity: DecimalString
+    received_quantity: DecimalString
+    outstanding_quantity: DecimalString
     status: PurchaseStatus
     replaces_id: int | None
 
@@ -55,10 +59,10 @@ class DelayIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     cause: DelayCause = Field(description="Force majeure or internal.")
-    cause_detail: str = Field(min_length=1, max_length=2000)
-    remedy: str = Field(min_length=1, max_length=2000)
+    cause_detail: Text = Field(min_length=1, max_length=2000)
+    remedy: Text = Field(min_length=1, max_length=2000)
     new_due_date: date
-    responsibility: str = Field(min_length=1, max_length=200)
+    responsibility: Line = Field(min_length=1, max_length=200)
 
 
 class StageOut(BaseModel):

@@ -345,11 +345,17 @@ def _describe(po: PurchaseOrder) -> str:
 
 
 def _new_purchase_order(
-    session: Session, order_id: int, material: Material, quantity: Decimal, supplier: Supplier, replaces: int | None
+    session: Session,
+    order_id: int,
+    material: Material,
+    quantity: Decimal,
+    supplier: Supplier,
+    replaces: int | None,
+    today: date,
 ) -> PurchaseOrder:
     seq = session.execute(PURCHASE_ORDER_NUMBER_SEQ.next_value()).scalar_one()
     po = PurchaseOrder(
-        number=f"PO{date.today():%Y%m%d}-{seq:05d}",
+        number=f"PO{today:%Y%m%d}-{seq:05d}",
         order_id=order_id,
         material=material,
         supplier=supplier,
@@ -363,10 +369,11 @@ def _new_purchase_order(
 
 
 def raise_purchase_order(
-    session: Session, plan_id: int, index: int, policy: SupplierPolicy, *, actor: str
+    session: Session, plan_id: int, index: int, policy: SupplierPolicy, *, actor: str, today: date
 ) -> dict[str, str]:
     """Order the plan's shortage number ``index`` (0-based, the multi-instance loopCounter) from the best
-    qualified supplier; returns the PO number the diagram's instance waits on (its local correlation key)."""
+    qualified supplier; returns the PO number the diagram's instance waits on (its local correlation key).
+    ``today`` (the factory's day) dates the PO number."""
     shortage = session.scalars(
         select(MaterialShortage).where(MaterialShortage.plan_id == plan_id, MaterialShortage.seq == index + 1)
     ).first()
@@ -377,7 +384,7 @@ def raise_purchase_order(
         raise InvalidInput(("shortage", "quantity"), "must be positive")
     order = get_order(session, get_plan(session, plan_id).order_id)
     supplier = choose_supplier(session, material.code, policy)
-    po = _new_purchase_order(session, order.id, material, quantity, supplier, None)
+    po = _new_purchase_order(session, order.id, material, quantity, supplier, None, today)
     audit.record(
         session,
         actor=actor,
@@ -510,7 +517,7 @@ def accept_goods(session: Session, number: str, *, actor: str) -> None:
 
 
 def return_and_reorder(
-    session: Session, number: str, cause: str | None, policy: SupplierPolicy, *, actor: str
+    session: Session, number: str, cause: str | None, policy: SupplierPolicy, *, actor: str, today: date
 ) -> dict[str, str]:
     """Incoming inspection failed: return the goods and order the same quantity again (a new PO)."""
     if not (cause or "").strip():
@@ -535,7 +542,7 @@ def return_and_reorder(
         )
     ).all()
     supplier = choose_supplier(session, po.material.code, policy, avoid=list(failed_suppliers))
-    new = _new_purchase_order(session, po.order_id, po.material, po.quantity, supplier, po.id)
+    new = _new_purchase_order(session, po.order_id, po.material, po.quantity, supplier, po.id, today)
     audit.record(
         session,
         actor=actor,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from pydantic import BaseModel, Field
+
+from models.types import DecimalString
 
 
 class SalespersonKpis(BaseModel):
     salesperson: str
     orders: int
     completed: int
-    on_time_delivery_rate: Decimal | None
+    on_time_delivery_rate: DecimalString | None
 
 
 class MonthKpis(BaseModel):
@@ -28,13 +29,15 @@ class OrderKpis(BaseModel):
     orders: int = Field(description="Orders received in the period.")
     completed: int
     rejected: int
-    completion_rate: Decimal | None = Field(description="Completed ÷ received.")
+    completion_rate: DecimalString | None = Field(description="Completed ÷ received.")
     delivered: int
-    on_time_delivery_rate: Decimal | None = Field(description="Delivered on or before the promised date ÷ delivered.")
+    on_time_delivery_rate: DecimalString | None = Field(
+        description="Delivered on or before the promised date ÷ delivered."
+    )
     delays: int = Field(description="Production delays reported.")
     total_delay_days: int
-    first_pass_inspection_rate: Decimal | None = Field(description="Final inspections passed at the first round.")
-    installation_first_pass_acceptance_rate: Decimal | None = Field(
+    first_pass_inspection_rate: DecimalString | None = Field(description="Final inspections passed at the first round.")
+    installation_first_pass_acceptance_rate: DecimalString | None = Field(
         description="Customer acceptances passed at the first round."
     )
     by_salesperson: list[SalespersonKpis]

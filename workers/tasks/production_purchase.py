@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.clock import factory_today
 from models.production import service
 from workers.registry import TaskType
 from workers.runtime import TaskContext, require_int
@@ -22,4 +23,5 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         require_int(variables, "shortageIndex"),
         service.supplier_policy(ctx.settings),
         actor=ctx.actor,
+        today=factory_today(ctx.settings.factory_timezone),
     )

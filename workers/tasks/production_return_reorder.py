@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.clock import factory_today
 from models.production import service
 from workers.parse import opt_str, req_str
 from workers.registry import TaskType
@@ -23,4 +24,5 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
         opt_str(variables, "incomingFailCause"),
         service.supplier_policy(ctx.settings),
         actor=ctx.actor,
+        today=factory_today(ctx.settings.factory_timezone),
     )
