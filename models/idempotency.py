@@ -57,7 +57,7 @@ def fingerprint(path_params: dict[str, Any], body: bytes) -> str:
     except ValueError:
         content = {"raw": hashlib.sha256(body).hexdigest()}
     canonical = json.dumps(
-        {"path": path_params, "body": content}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        {"path": path_params, "body": content}, sort_keys=True, separators=(",", ":"), ensure_ascii=True
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 

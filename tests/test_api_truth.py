@@ -302,7 +302,8 @@ def test_every_route_with_a_transaction_commits_before_its_answer_starts() -> No
     """The request's transaction must end before the response: no route may hold it past its function."""
     late: list[str] = []
     routes = _api_routes(_app())
-    assert len(routes) == len(_operations(_app())), "every operation of the API is looked at"
+    documented = [r for r in routes if r.include_in_schema]  # the docs pages themselves are routes too
+    assert len(documented) == len(_operations(_app())), "every operation of the API is looked at"
     for route in routes:
         stack = list(route.dependant.dependencies)
         while stack:
@@ -469,6 +470,9 @@ def test_options_and_405_list_every_method_of_the_path() -> None:
 BODIES: dict[str, dict[str, Any]] = {
     "POST /orders/{order_id}/change-requests": change_payload(),
     "POST /orders/{order_id}/installation/replacement-arrived": {"note": "补发件已到"},
+    "POST /orders/{order_id}/hold": {"reason": "客户要求暂停"},
+    "POST /orders/{order_id}/resume": {"reason": "客户确认继续"},
+    "POST /orders/{order_id}/cancel": {"reason": "客户取消"},
     "POST /orders/{order_id}/shipment/delivered": {
         "delivered_on": date.today().isoformat(),
         "received_by": "业主",
@@ -482,6 +486,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /purchase-orders/{number}/receipt": {"quantity": "1", "received_by": "仓库 李四"},
     "POST /tickets/{number}/feedback": {"satisfied": True},
 }
+# Not a stored thing: every year in range has a calendar (its source and warning say how it is known).
+NOT_STORED = {"GET /calendar/{year}"}
 UNKNOWN = {"order_id": "987654321", "change_id": "987654321", "installment_id": "987654321", "document_id": "987654321"}
 
 
@@ -491,7 +497,7 @@ def test_every_route_of_an_unknown_id_is_404(api: TestClient) -> None:
     for name, _operation in _operations(api.app).items():  # type: ignore[arg-type]
         method, path = name.split(" ", 1)
         params = re.findall(r"{(\w+)}", path)
-        if not params:
+        if not params or name in NOT_STORED:
             continue
         url = path
         for param in params:
