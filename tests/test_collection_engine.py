@@ -330,6 +330,13 @@ def test_settlement_notice_arrives_by_smtp(
     html = mail.get_body(preferencelist=("html",))
     assert html is not None and "结算通知单" in str(html.get_content())
 
+    def noticed() -> Installment | None:
+        """The worker's transaction commits once the e-mail is out (at least once), so wait for its commit."""
+        with sessions() as s:
+            row = s.get(Installment, inst.id)
+            return row if row is not None and row.notice_document_id is not None else None
+
+    history.wait_for(noticed, 30, "the settlement notice's document on the installment")
     with sessions() as s:
         stored = s.get(Installment, inst.id)
         assert stored is not None and stored.notice_document_id is not None

@@ -22,6 +22,7 @@ from doorflow.history import EngineHistory
 from doorflow.operaton import EngineRejected, OperatonClient
 from doorflow.simulated_systems import factory_responders, pay_installments
 from doorflow.staff import SimulatedStaff
+from doorflow.staff_answers import today
 from models.audit import AuditEntry
 from models.collection.tables import Installment, InstallmentKind, InstallmentStatus
 from models.db import unit_of_work
@@ -243,7 +244,7 @@ def test_cancel_of_a_held_order_in_production_ends_through_the_cancel_end_event(
     for document in documents:
         assert api.get(f"/documents/{document['id']}/content").status_code == 200
     # The customer's collection is closed: a payment on a cancelled installment is refused.
-    payment = {"amount": "1.00", "external_reference": f"LATE-{order['order_number']}", "paid_on": "2026-12-01"}
+    payment = {"amount": "1.00", "external_reference": f"LATE-{order['order_number']}", "paid_on": today().isoformat()}
     refused = api.post(f"/installments/{inst_ids[0]}/payments", json=payment)
     assert refused.status_code == 409 and "取消" in refused.json()["detail"]
 
