@@ -7,7 +7,6 @@ the customer did not accept) must not block a passed acceptance, and must hold a
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from doorflow import identity
 from tests.browser_support import TIMEOUT_MS, chinese_page, chromium, log_in, screenshot
 from tests.conftest import LiveEngine
 from tests.test_browser import show_filter
-from tests.test_task_input import CHECKED_DIAGRAM, CHECKED_FORM, CUSTOMER, completed, start_task
+from tests.test_task_input import CUSTOMER, completed, deploy_test_processes, start_task
 
 pytestmark = pytest.mark.engine
 
@@ -30,13 +29,7 @@ PASSWORD = os.environ.get("DOORFLOW_DEMO_PASSWORD") or identity.PASSWORD_DEFAULT
 @pytest.fixture(scope="module")
 def deployed(live_engine: LiveEngine, tmp_path_factory: pytest.TempPathFactory) -> LiveEngine:
     """The test processes of test_task_input (one user task for group quality showing a project form)."""
-    folder = tmp_path_factory.mktemp("browser-forms")
-    form = folder / "test-task-input.form"
-    form.write_text(json.dumps(CHECKED_FORM, ensure_ascii=False), encoding="utf-8")
-    diagram = folder / "test-task-input.bpmn"
-    diagram.write_text(CHECKED_DIAGRAM, encoding="utf-8")
-    live_engine.client.deploy([diagram, form], name="test-browser-forms")
-    return live_engine
+    return deploy_test_processes(live_engine, tmp_path_factory.mktemp("browser-forms"))
 
 
 def acceptance_task(live: LiveEngine, business_key: str) -> dict[str, Any]:

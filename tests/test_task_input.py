@@ -141,15 +141,19 @@ CHECKED_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-@pytest.fixture(scope="module")
-def deployed(live_engine: LiveEngine, tmp_path_factory: pytest.TempPathFactory) -> LiveEngine:
-    folder = tmp_path_factory.mktemp("task-input")
+def deploy_test_processes(live_engine: LiveEngine, folder: Path) -> LiveEngine:
+    """Deploy the test processes above with their form (also used by tests/test_browser_forms.py)."""
     form = folder / "test-task-input.form"
     form.write_text(json.dumps(CHECKED_FORM, ensure_ascii=False), encoding="utf-8")
     diagram = folder / "test-task-input.bpmn"
     diagram.write_text(CHECKED_DIAGRAM, encoding="utf-8")
     live_engine.client.deploy([diagram, form], name="test-task-input")
     return live_engine
+
+
+@pytest.fixture(scope="module")
+def deployed(live_engine: LiveEngine, tmp_path_factory: pytest.TempPathFactory) -> LiveEngine:
+    return deploy_test_processes(live_engine, tmp_path_factory.mktemp("task-input"))
 
 
 def start_task(live: LiveEngine, process: str, business_key: str | None, variables: dict[str, Any]) -> dict[str, Any]:
