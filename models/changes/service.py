@@ -67,16 +67,6 @@ FIELD_NAMES_CN = {
 }
 
 
-def _locked_order(session: Session, order_id: int) -> Order:
-    """The order, locked for this transaction so concurrent changes to it are serialised."""
-    order = session.scalars(
-        select(Order).options(selectinload(Order.lines)).where(Order.id == order_id).with_for_update()
-    ).first()
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
-
-
 def validate_request(order: Order, data: ChangeRequestIn, limits: OrderLimits, today: date) -> None:
     """Rules that need the order; raises InvalidInput naming the first bad field."""
     if data.new_delivery_date is not None and data.new_delivery_date < today:
@@ -115,7 +105,7 @@ def request_change(
     """Store the request with its ``ChangeRequested`` wake-up (the outbox, same transaction) for the order's process.
 
     ``today`` is the factory's day: a new delivery date before it is refused."""
-    order = _locked_order(session, order_id)
+    order = orders.locked_order(session, order_id)
     if order.status in CLOSED_STATUSES:
         raise Conflict(f"order {order.order_number} is {order.status.value}; it can no longer be changed")
     validate_request(order, data, limits, today)
@@ -349,7 +339,7 @@ def apply_change(
         return {"changeRevision": change.applied_revision}
     if change.status not in (ChangeStatus.ASSESSED, ChangeStatus.APPROVED):
         raise Conflict(f"change request {change.change_number} is {change.status.value}; it cannot be applied")
-    order = _locked_order(session, change.order_id)
+    order = orders.locked_order(session, change.order_id)
     if order.status in CLOSED_STATUSES:
         raise Conflict(f"order {order.order_number} is {order.status.value}; the change can no longer be applied")
     if change.major:

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models import audit, outbox
-from models.errors import Conflict, InvalidInput, NotFound
-from models.orders.service import lifecycle_status
+from models.errors import Conflict, InvalidInput
+from models.orders.service import lifecycle_status, locked_order
 from models.orders.tables import Order, OrderStatus
 
 CANCEL_MESSAGE = "OrderCancelled"
@@ -64,16 +64,6 @@ def _reason(reason: str | None, loc: tuple[str | int, ...]) -> str:
     return text
 
 
-def _locked(session: Session, order_id: int) -> Order:
-    """The order, locked: a hold, a resume and a cancellation of one order are serialised."""
-    order = session.scalars(
-        select(Order).options(selectinload(Order.lines)).where(Order.id == order_id).with_for_update()
-    ).first()
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
-
-
 def order_id_by_number(session: Session, order_number: str) -> int:
     """The id of the order a sales manager named by its number (the Tasklist start form)."""
     found = session.scalar(select(Order.id).where(Order.order_number == order_number.strip()))
@@ -92,7 +82,7 @@ def hold_order(
 ) -> Order:
     """Put the order on hold: status on hold with the reason, its process tree suspended."""
     text = _reason(reason, loc)
-    order = _locked(session, order_id)
+    order = locked_order(session, order_id)
     if order.status == OrderStatus.ON_HOLD:
         raise Conflict(f"订单 {order.order_number} 已暂停（原因：{order.hold_reason}），不能重复暂停")
     _refuse_final(order, "暂停")
@@ -128,7 +118,7 @@ def resume_order(
 ) -> Order:
     """Resume a held order where it stopped: its status back, its process tree active, wake-ups offered again."""
     text = _reason(reason, loc)
-    order = _locked(session, order_id)
+    order = locked_order(session, order_id)
     if order.status != OrderStatus.ON_HOLD:
         raise Conflict(f"订单 {order.order_number} {STATUS_CN[order.status]}，未暂停，不能恢复")
     resumed_to = lifecycle_status(order)
@@ -174,7 +164,7 @@ def cancel_order(
     runs any more (e.g. ended in Cockpit) the cancellation's work is done here at once.
     """
     text = _reason(reason, loc)
-    order = _locked(session, order_id)
+    order = locked_order(session, order_id)
     _refuse_final(order, "取消")
     before = lifecycle_status(order)
     if before == OrderStatus.ACCEPTED:
@@ -227,7 +217,7 @@ def complete_cancellation(session: Session, order_id: int, *, actor: str) -> dic
         StageStatus,
     )
 
-    order = _locked(session, order_id)
+    order = locked_order(session, order_id)
     if order.status != OrderStatus.CANCELLED:
         raise Conflict(f"订单 {order.order_number} 未取消（{STATUS_CN[order.status]}）")
     now = datetime.now(UTC)

@@ -128,6 +128,17 @@ def get_order(session: Session, order_id: int) -> Order:
     return order
 
 
+def locked_order(session: Session, order_id: int) -> Order:
+    """The order (with its lines), locked for this transaction: changes, holds and cancellations of one
+    order are serialised."""
+    order = session.scalars(
+        select(Order).options(selectinload(Order.lines)).where(Order.id == order_id).with_for_update()
+    ).first()
+    if order is None:
+        raise NotFound("order", order_id)
+    return order
+
+
 def list_orders(session: Session, *, limit: int = 50, offset: int = 0) -> list[Order]:
     query = select(Order).options(selectinload(Order.lines)).order_by(Order.id.desc()).limit(limit).offset(offset)
     return list(session.scalars(query))
