@@ -27,6 +27,7 @@ from api.routes import (
     orders,
     production,
     reports,
+    suppliers,
 )
 from doorflow.history import EngineHistory
 from doorflow.operaton import EngineRejected, EngineUnreachable, OperatonClient
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AllowedMethods)
     app.include_router(calendar.router)
     app.include_router(hold.router)
+    app.include_router(suppliers.router)
 
     @app.exception_handler(RequestValidationError)
     async def unparsable(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -131,11 +131,33 @@ class Settings(BaseSettings):
         description="Bill of materials: door type → material code → quantity per door.",
     )
     supplier_qualified_classes: list[str] = Field(
-        default_factory=lambda: ["A", "B"], description="Supplier classes that may receive purchase orders."
+        default_factory=lambda: ["A", "B", "C"],
+        description="Supplier classes that may receive purchase orders, best first (the purchase step prefers the "
+        "better class, then the weighted score). The disqualified class D is never picked and may not be listed.",
     )
     supplier_score_weights: dict[str, str] = Field(
         default_factory=lambda: {"quality": "0.4", "lead_time": "0.2", "price": "0.2", "service": "0.2"},
         description="Weights of the supplier scores when choosing the best qualified supplier.",
+    )
+    supplier_default_lead_time_days: int = Field(
+        default=7,
+        ge=0,
+        description="Days after it is raised a purchase order is due when the supplier has no agreed lead time; "
+        "the scorecard's on-time receipts compare the full receipt with this due date.",
+    )
+    supplier_evaluation_period_days: int = Field(
+        default=90, ge=1, description="Days (ending today) a supplier scorecard evaluation looks back over."
+    )
+    supplier_price_points_per_percent: str = Field(
+        default="2",
+        description="Price score: points lost per percent the purchase amount lies above its reference amount "
+        "(100 at or below the reference price, never below 0).",
+    )
+    supplier_return_handling_days: int = Field(
+        default=7,
+        ge=0,
+        description="Days a supplier has to replace returned goods (its replacement received in full) for the "
+        "return to count as handled in time in its service score.",
     )
     goods_received_message_ttl_s: int = Field(
         default=86_400, description="Seconds a goods receipt waits for its purchase order's process to listen."

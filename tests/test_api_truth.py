@@ -485,10 +485,17 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "POST /purchase-orders/{number}/receipt": {"quantity": "1", "received_by": "仓库 李四"},
     "POST /tickets/{number}/feedback": {"satisfied": True},
+    "POST /suppliers/{supplier_id}/class": {"supplier_class": "B", "reason": "复审通过"},
 }
 # Not a stored thing: every year in range has a calendar (its source and warning say how it is known).
 NOT_STORED = {"GET /calendar/{year}"}
-UNKNOWN = {"order_id": "987654321", "change_id": "987654321", "installment_id": "987654321", "document_id": "987654321"}
+UNKNOWN = {
+    "order_id": "987654321",
+    "change_id": "987654321",
+    "installment_id": "987654321",
+    "document_id": "987654321",
+    "supplier_id": "987654321",
+}
 
 
 def test_every_route_of_an_unknown_id_is_404(api: TestClient) -> None:

@@ -61,6 +61,24 @@ CASES: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {
         ({"stepNo": 4}, {"action": "visit", "interval": "P14D"}),
         ({"stepNo": 5}, None),
     ],
+    "supplier-class": [
+        ({"currentClass": "D", "inspections": 12, "score": 95.0, "passRate": 1.0, "onTimeRate": 1.0},
+         {"supplierClass": "D"}),
+        ({"currentClass": "B", "inspections": 2, "score": 40.0, "passRate": 0.5, "onTimeRate": None},
+         {"supplierClass": "B"}),
+        ({"currentClass": "A", "inspections": 10, "score": 85.0, "passRate": 0.7, "onTimeRate": 1.0},
+         {"supplierClass": "D", "classReason": "来料检验合格率低于 80%，取消资格"}),
+        ({"currentClass": "C", "inspections": 6, "score": 70.0, "passRate": 0.9, "onTimeRate": 0.9},
+         {"supplierClass": "D"}),
+        ({"currentClass": "B", "inspections": 6, "score": 70.0, "passRate": 0.9, "onTimeRate": 0.9},
+         {"supplierClass": "C"}),
+        ({"currentClass": "A", "inspections": 6, "score": 88.0, "passRate": 1.0, "onTimeRate": 0.5},
+         {"supplierClass": "C"}),
+        ({"currentClass": "B", "inspections": 20, "score": 93.5, "passRate": 1.0, "onTimeRate": 0.95},
+         {"supplierClass": "A"}),
+        ({"currentClass": "C", "inspections": 8, "score": 82.0, "passRate": 0.95, "onTimeRate": None},
+         {"supplierClass": "B", "classReason": "各项指标达标，合格"}),
+    ],
 }  # fmt: skip
 
 

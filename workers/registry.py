@@ -77,6 +77,10 @@ class TaskType(enum.StrEnum):
     COLLECTION_DUNNING_STEP = "doorflow.collection.take_dunning_step"
     COLLECTION_FLAG_RISK = "doorflow.collection.flag_risk"
     COLLECTION_RECORD_LEGAL = "doorflow.collection.record_legal_action"
+    # --- supplier scorecards (supplier-evaluation.bpmn) ---
+    SUPPLIERS_COLLECT = "doorflow.suppliers.collect"
+    SUPPLIERS_LOAD = "doorflow.suppliers.load"
+    SUPPLIERS_RECORD_CLASS = "doorflow.suppliers.record_class"
 
 
 @dataclass(frozen=True)
@@ -272,10 +276,11 @@ TASKS: dict[TaskType, TaskSpec] = {
     TaskType.PRODUCTION_PURCHASE: TaskSpec(
         name="下达采购订单",
         description="按序号 shortageIndex（多实例 loopCounter）读取计划的一项缺料，"
-        "从合格供应商名录中选择综合评分最高的供应商并下达采购订单，"
+        "按供应商等级（A 优秀、B 合格、C 观察期）优先、同等级按综合评分选择供应商并下达采购订单"
+        "（取消资格的供应商从不下单；没有可下单的供应商时抛出 BPMN 错误 NO_QUALIFIED_SUPPLIER），"
         "输出采购单号（到货消息的局部关联键 purchaseOrderNumber）。",
         module="production_purchase",
-        inputs=("planId", "shortageIndex"),
+        inputs=("planId", "shortageIndex", "supplierRemedyNote"),
         outputs=("purchaseOrderNumber", "purchaseDescription"),
     ),
     TaskType.PRODUCTION_STOCK_IN: TaskSpec(
@@ -287,9 +292,10 @@ TASKS: dict[TaskType, TaskSpec] = {
     ),
     TaskType.PRODUCTION_RETURN_REORDER: TaskSpec(
         name="退货并重新采购",
-        description="记录来料检验不合格及原因，退回货物，并重新下达采购订单（优先选择其他合格供应商）。",
+        description="记录来料检验不合格及原因，退回货物，并重新下达采购订单（优先选择其他合格供应商；"
+        "没有可下单的供应商时抛出 BPMN 错误 NO_QUALIFIED_SUPPLIER）。",
         module="production_return_reorder",
-        inputs=("purchaseOrderNumber", "incomingFailCause"),
+        inputs=("purchaseOrderNumber", "incomingFailCause", "supplierRemedyNote"),
         outputs=("purchaseOrderNumber", "purchaseDescription"),
     ),
     TaskType.PRODUCTION_LOAD_STAGE: TaskSpec(
@@ -581,5 +587,29 @@ TASKS: dict[TaskType, TaskSpec] = {
         module="order_hold_action",
         inputs=("orderNumber", "holdAction", "holdReason", "initiator"),
         outputs=("orderId", "orderStatus"),
+    ),
+    # --- supplier scorecards ---
+    TaskType.SUPPLIERS_COLLECT: TaskSpec(
+        name="汇总供应商评价数据",
+        description="按评价期（截至今天的 DOORFLOW_SUPPLIER_EVALUATION_PERIOD_DAYS 天）汇总每家供应商的来料检验合格率、"
+        "按期交货率、价格与参考价之比、退货处理情况，算出各项得分和综合评分并存储，输出供应商数 supplierCount。",
+        module="suppliers_collect",
+        inputs=(),
+        outputs=("evaluationRunId", "supplierCount", "periodStart", "periodEnd"),
+    ),
+    TaskType.SUPPLIERS_LOAD: TaskSpec(
+        name="读取供应商评价数据",
+        description="按序号 supplierIndex（多实例 loopCounter）读取本次评价的一家供应商的评价数据，"
+        "作为决策表 supplier-class 的输入。",
+        module="suppliers_load",
+        inputs=("evaluationRunId", "supplierIndex"),
+        outputs=("evaluationId", "supplierName", "currentClass", "inspections", "score", "passRate", "onTimeRate"),
+    ),
+    TaskType.SUPPLIERS_RECORD_CLASS: TaskSpec(
+        name="记录供应商等级",
+        description="把决策表判定的等级和理由记入评价记录，并更新供应商名录中的等级与各项得分（采购下单据此选择供应商）。",
+        module="suppliers_record_class",
+        inputs=("evaluationId", "supplierClass", "classReason"),
+        outputs=(),
     ),
 }

@@ -17,6 +17,7 @@ ANSWERS: dict[str, Answer] = {
     },
     "FinalInspection": {"finalResult": "passed", "finalFailCause": None},
     "Rework": {"reworkNote": "按不合格原因逐樘返修并自检，已符合工艺文件要求。"},
+    "HandleNoSupplier": {"supplierRemedyNote": "经评审恢复备选供应商的合格资格，重新下单。"},
     "ReportDelay": {
         "delayCause": "internal",
         "delayCauseDetail": "表面处理线设备检修，涂装工序排产推迟。",

@@ -43,8 +43,10 @@ from models.production.tables import (
     StageStatus,
     Supplier,
 )
+from models.suppliers.tables import SupplierClass
 
 PROCESS_ID = "door-production"
+DISQUALIFIED = SupplierClass.DISQUALIFIED.value  # never receives a purchase order
 GOODS_RECEIVED = "GoodsReceived"
 
 
@@ -70,8 +72,26 @@ class PlanConfig:
 
 @dataclass(frozen=True)
 class SupplierPolicy:
+    """Which supplier classes may receive purchase orders, best first, and the weights of the scores.
+
+    The class a supplier is in comes from its scorecard (models/suppliers, DMN supplier-class);
+    a disqualified supplier (class D) is never picked, whatever the list says.
+    """
+
     qualified_classes: Sequence[str]
     weights: dict[str, Decimal]
+    default_lead_time_days: int = 7  # a purchase order is due this long after it is raised
+
+
+class NoQualifiedSupplier(Conflict):
+    """Every supplier of the material is disqualified (or none is listed): purchasing has to act."""
+
+    def __init__(self, material_code: str, material_name: str) -> None:
+        super().__init__(f"no qualified supplier for material {material_code}")
+        self.material_code = material_code
+        self.reason = (
+            f"物料 {material_name}（{material_code}）没有可下单的供应商：候选供应商均已取消资格或未列入合格名录。"
+        )
 
 
 def plan_config(settings: Settings) -> PlanConfig:
@@ -91,7 +111,13 @@ def supplier_policy(settings: Settings) -> SupplierPolicy:
         weights = {k: Decimal(v) for k, v in settings.supplier_score_weights.items()}
     except InvalidOperation as exc:
         raise ValueError(f"supplier_score_weights must be decimals: {settings.supplier_score_weights}") from exc
-    return SupplierPolicy(qualified_classes=settings.supplier_qualified_classes, weights=weights)
+    if DISQUALIFIED in settings.supplier_qualified_classes:
+        raise ValueError(f"supplier_qualified_classes must not contain the disqualified class {DISQUALIFIED}")
+    return SupplierPolicy(
+        qualified_classes=settings.supplier_qualified_classes,
+        weights=weights,
+        default_lead_time_days=settings.supplier_default_lead_time_days,
+    )
 
 
 def delivery_date(order: Order) -> date:
@@ -326,18 +352,23 @@ def weighted_score(supplier: Supplier, weights: dict[str, Decimal]) -> Decimal:
 def choose_supplier(
     session: Session, material_code: str, policy: SupplierPolicy, avoid: Sequence[int] = ()
 ) -> Supplier:
-    """The best-scored qualified supplier of the material; one that just failed is avoided if others exist."""
-    qualified = [
+    """The supplier of the material to order from: better class first, then the best weighted score.
+
+    Only classes of the policy's list count (their order is the ranking); a disqualified supplier is
+    never picked. One that just failed an inspection is avoided if another candidate exists. No
+    candidate at all raises NoQualifiedSupplier (the diagram's purchasing task, not an incident).
+    """
+    rank = {c: i for i, c in enumerate(policy.qualified_classes) if c != DISQUALIFIED}
+    candidates = [
         s
-        for s in session.scalars(
-            select(Supplier).where(Supplier.qualification_class.in_(list(policy.qualified_classes)))
-        )
+        for s in session.scalars(select(Supplier).where(Supplier.qualification_class.in_(list(rank))))
         if material_code in s.materials
     ]
-    if not qualified:
-        raise Conflict(f"no qualified supplier for material {material_code}")
-    preferred = [s for s in qualified if s.id not in avoid] or qualified
-    return max(preferred, key=lambda s: (weighted_score(s, policy.weights), -s.id))
+    if not candidates:
+        material = session.scalars(select(Material).where(Material.code == material_code)).first()
+        raise NoQualifiedSupplier(material_code, material.name if material else material_code)
+    preferred = [s for s in candidates if s.id not in avoid] or candidates
+    return min(preferred, key=lambda s: (rank[s.qualification_class], -weighted_score(s, policy.weights), s.id))
 
 
 def _describe(po: PurchaseOrder) -> str:
@@ -352,8 +383,12 @@ def _new_purchase_order(
     supplier: Supplier,
     replaces: int | None,
     today: date,
+    default_lead_days: int = 7,
 ) -> PurchaseOrder:
+    """A new purchase order at the supplier's quoted price, due after its lead time (else ``default_lead_days``)."""
     seq = session.execute(PURCHASE_ORDER_NUMBER_SEQ.next_value()).scalar_one()
+    quoted = (supplier.unit_prices or {}).get(material.code)
+    lead_days = supplier.lead_time_days if supplier.lead_time_days is not None else default_lead_days
     po = PurchaseOrder(
         number=f"PO{today:%Y%m%d}-{seq:05d}",
         order_id=order_id,
@@ -362,6 +397,8 @@ def _new_purchase_order(
         quantity=quantity,
         status=PurchaseStatus.ORDERED,
         replaces_id=replaces,
+        unit_price=Decimal(quoted) if quoted is not None else None,
+        due_date=today + timedelta(days=lead_days),
     )
     session.add(po)
     session.flush()
@@ -369,11 +406,19 @@ def _new_purchase_order(
 
 
 def raise_purchase_order(
-    session: Session, plan_id: int, index: int, policy: SupplierPolicy, *, actor: str, today: date
+    session: Session,
+    plan_id: int,
+    index: int,
+    policy: SupplierPolicy,
+    *,
+    actor: str,
+    today: date,
+    remedy_note: str | None = None,
 ) -> dict[str, str]:
     """Order the plan's shortage number ``index`` (0-based, the multi-instance loopCounter) from the best
     qualified supplier; returns the PO number the diagram's instance waits on (its local correlation key).
-    ``today`` (the factory's day) dates the PO number."""
+    ``today`` (the factory's day) dates the PO number; ``remedy_note`` is what purchasing did when no
+    supplier was available before (kept in the audit entry)."""
     shortage = session.scalars(
         select(MaterialShortage).where(MaterialShortage.plan_id == plan_id, MaterialShortage.seq == index + 1)
     ).first()
@@ -384,14 +429,25 @@ def raise_purchase_order(
         raise InvalidInput(("shortage", "quantity"), "must be positive")
     order = get_order(session, get_plan(session, plan_id).order_id)
     supplier = choose_supplier(session, material.code, policy)
-    po = _new_purchase_order(session, order.id, material, quantity, supplier, None, today)
+    po = _new_purchase_order(
+        session, order.id, material, quantity, supplier, None, today, policy.default_lead_time_days
+    )
     audit.record(
         session,
         actor=actor,
         action="purchase_order.created",
         entity="purchase_order",
         entity_id=po.number,
-        after={"order_id": order.id, "material": material.code, "quantity": str(quantity), "supplier": supplier.name},
+        after={
+            "order_id": order.id,
+            "material": material.code,
+            "quantity": str(quantity),
+            "supplier": supplier.name,
+            "supplier_class": supplier.qualification_class,
+            "unit_price": None if po.unit_price is None else str(po.unit_price),
+            "due_date": str(po.due_date),
+            "remedy_note": remedy_note,
+        },
     )
     return {"purchaseOrderNumber": po.number, "purchaseDescription": _describe(po)}
 
@@ -517,7 +573,14 @@ def accept_goods(session: Session, number: str, *, actor: str) -> None:
 
 
 def return_and_reorder(
-    session: Session, number: str, cause: str | None, policy: SupplierPolicy, *, actor: str, today: date
+    session: Session,
+    number: str,
+    cause: str | None,
+    policy: SupplierPolicy,
+    *,
+    actor: str,
+    today: date,
+    remedy_note: str | None = None,
 ) -> dict[str, str]:
     """Incoming inspection failed: return the goods and order the same quantity again (a new PO)."""
     if not (cause or "").strip():
@@ -542,7 +605,9 @@ def return_and_reorder(
         )
     ).all()
     supplier = choose_supplier(session, po.material.code, policy, avoid=list(failed_suppliers))
-    new = _new_purchase_order(session, po.order_id, po.material, po.quantity, supplier, po.id, today)
+    new = _new_purchase_order(
+        session, po.order_id, po.material, po.quantity, supplier, po.id, today, policy.default_lead_time_days
+    )
     audit.record(
         session,
         actor=actor,
@@ -558,7 +623,14 @@ def return_and_reorder(
         action="purchase_order.created",
         entity="purchase_order",
         entity_id=new.number,
-        after={"order_id": po.order_id, "replaces": po.number, "supplier": supplier.name, "quantity": str(po.quantity)},
+        after={
+            "order_id": po.order_id,
+            "replaces": po.number,
+            "supplier": supplier.name,
+            "supplier_class": supplier.qualification_class,
+            "quantity": str(po.quantity),
+            "remedy_note": remedy_note,
+        },
     )
     return {"purchaseOrderNumber": new.number, "purchaseDescription": _describe(new)}
 

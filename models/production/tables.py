@@ -122,6 +122,8 @@ class Material(Base):
     name: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(10))
     on_hand: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # The price purchasing budgets with (per unit, yuan); supplier scorecards compare purchase prices with it.
+    reference_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
 
 class MaterialAllocation(Base):
@@ -162,12 +164,17 @@ class Supplier(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    qualification_class: Mapped[str] = mapped_column(String(2))  # A best … D disqualified
+    # A 优秀, B 合格, C 观察期, D 取消资格 (models/suppliers: set by the scorecard's DMN supplier-class)
+    qualification_class: Mapped[str] = mapped_column(String(2))
     quality_score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     lead_time_score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     price_score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     service_score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     materials: Mapped[list[str]] = mapped_column(JSONB)  # material codes it supplies
+    # Quoted unit prices by material code, as decimal strings ("86.00"); a purchase order takes its price here.
+    unit_prices: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict, server_default="{}")
+    # Agreed lead time: a purchase order is due this many days after it is raised (else the settings' default).
+    lead_time_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class PurchaseStatus(enum.StrEnum):
@@ -191,6 +198,9 @@ class PurchaseOrder(Timestamped, Base):
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"))
     # Set when the order was cancelled while this purchase was still open: purchasing settles it with the supplier.
     cancellation_requested_at: Mapped[datetime | None]
+    # The supplier's price for this order (from its quote) and the date it promised the goods by.
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    due_date: Mapped[date | None]
 
     material: Mapped[Material] = relationship()
     supplier: Mapped[Supplier] = relationship()
