@@ -305,7 +305,7 @@ def test_every_process_risk_is_raised_once_per_source_event(sessions: sessionmak
         assert _risks(s, done_id, RiskSource.CUSTOMER_RISK_FLAG) == []
         assert _actions(s, order_id, "risk.raised") == 5
         report = risks.report(s, salesperson="王磊")
-        assert report.open >= 6 and {c.key for c in report.by_category} == {
+        assert report.open_risks >= 6 and {c.key for c in report.by_category} == {
             "market",
             "technical",
             "quality",

@@ -100,8 +100,8 @@ class RiskCount(BaseModel):
 
 
 class RiskReport(BaseModel):
-    total: int
-    open: int
+    risks: int = Field(description="Risks raised in the period (of the salesperson's orders).")
+    open_risks: int
     by_category: list[RiskCount] = Field(description="Open risks per category.")
     by_level: list[RiskCount] = Field(description="Open risks per level.")
     by_status: list[RiskCount]

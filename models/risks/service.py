@@ -234,8 +234,8 @@ def report(
         ]
 
     return RiskReport(
-        total=len(risks),
-        open=len(open_),
+        risks=len(risks),
+        open_risks=len(open_),
         by_category=count(open_, "category", CATEGORY_LABELS),
         by_level=count(open_, "level", LEVEL_LABELS),
         by_status=count(risks, "status", STATUS_LABELS),
