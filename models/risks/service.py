@@ -17,7 +17,7 @@ from sqlalchemy import Date, cast, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from doorflow.settings import RiskRuleSetting, get_settings
+from doorflow.settings import DEFAULT_RISK_RULES, RiskRuleSetting, get_settings
 from models import audit
 from models.collection.tables import CustomerRiskFlag
 from models.errors import Conflict, InvalidInput, NotFound
@@ -39,8 +39,9 @@ FINISHED = (OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.CANCELLED)
 
 
 def current_rules() -> Mapping[str, RiskRuleSetting]:
-    """The settings' rules: for the hooks inside other domains' services, which get no settings."""
-    return get_settings().risk_auto_rules
+    """The settings' rules over the defaults (a partial DOORFLOW_RISK_AUTO_RULES keeps the other sources'),
+    for the hooks inside other domains' services, which get no settings."""
+    return {**DEFAULT_RISK_RULES, **get_settings().risk_auto_rules}
 
 
 def _audit(session: Session, risk: Risk, action: str, actor: str) -> None:
