@@ -197,7 +197,8 @@ def _purchase(s: Session, order_id: int, code: str, quantity: str) -> PurchaseOr
     material = s.scalars(select(Material).where(Material.code == code)).one()
     tag = uuid.uuid4().hex[:8]
     scores = {"quality_score": D("90"), "lead_time_score": D("90"), "price_score": D("90"), "service_score": D("90")}
-    supplier = Supplier(name=f"成本测试供应商-{tag}", qualification_class="A", materials=[code], **scores)
+    # Class D: never picked by the purchase step, so the engine tests sharing this database keep their suppliers.
+    supplier = Supplier(name=f"成本测试供应商-{tag}", qualification_class="D", materials=[code], **scores)
     s.add(supplier)
     s.flush()
     po = PurchaseOrder(number=f"PO-COST-{tag}", order_id=order_id, material_id=material.id, supplier_id=supplier.id,
