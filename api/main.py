@@ -19,6 +19,7 @@ from api.routes import (
     calendar,
     changes,
     collection,
+    costs,
     documents,
     health,
     hold,
@@ -27,6 +28,7 @@ from api.routes import (
     orders,
     production,
     reports,
+    risks,
     suppliers,
 )
 from doorflow.history import EngineHistory
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar.router)
     app.include_router(hold.router)
     app.include_router(suppliers.router)
+    app.include_router(costs.router)
+    app.include_router(risks.router)
 
     @app.exception_handler(RequestValidationError)
     async def unparsable(_: Request, exc: RequestValidationError) -> JSONResponse:

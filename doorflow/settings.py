@@ -56,6 +56,25 @@ DEFAULT_BOM: dict[str, dict[str, str]] = {
 }
 
 
+class RiskRuleSetting(BaseModel):
+    """How a risk raised by a process is classed: its category, level and owner group."""
+
+    category: str = Field(pattern="^(market|technical|quality|customer)$")
+    level: str = Field(pattern="^(high|medium|low)$")
+    owner_group: str
+
+
+DEFAULT_RISK_RULES: dict[str, RiskRuleSetting] = {
+    "production_delay": RiskRuleSetting(category="technical", level="medium", owner_group="project"),
+    "final_inspection_failed": RiskRuleSetting(category="quality", level="medium", owner_group="quality"),
+    "incoming_inspection_failed": RiskRuleSetting(category="quality", level="low", owner_group="purchasing"),
+    "installation_inspection_failed": RiskRuleSetting(category="quality", level="medium", owner_group="installation"),
+    "installment_overdue": RiskRuleSetting(category="customer", level="medium", owner_group="finance"),
+    "major_change": RiskRuleSetting(category="technical", level="medium", owner_group="project"),
+    "customer_risk_flag": RiskRuleSetting(category="customer", level="high", owner_group="sales-manager"),
+}
+
+
 class Settings(BaseSettings):
     """Configuration for the API, the workers and the local stack."""
 
@@ -285,6 +304,32 @@ class Settings(BaseSettings):
     workdays_dir: Path = Field(
         default=ROOT / "config" / "workdays",
         description="Folder of the factory's official holiday schedules (<year>.json; format in README).",
+    )
+
+    # Cost budget vs actual per order (policy 001 §7): models/costs. Material prices are the price list
+    # (table material_prices); the rates below price labour, overhead, rework and replacement doors.
+    cost_labour_rate: Decimal = Field(
+        default=Decimal("30.00"), ge=0, description="Labour cost (CNY) per door and working day of a production stage."
+    )
+    cost_overhead_rate: Decimal = Field(
+        default=Decimal("0.15"), ge=0, description="Overhead as a share of the direct cost (materials + labour)."
+    )
+    cost_rework_labour_share: Decimal = Field(
+        default=Decimal("0.20"),
+        ge=0,
+        description="A failed final or installation inspection costs this share of the order's budgeted labour.",
+    )
+    cost_overrun_share: Decimal = Field(
+        default=Decimal("0.10"),
+        ge=0,
+        description="Actual cost beyond the budget by more than this share flags the order as over budget.",
+    )
+    # Risk register (policies 001 §5, 000 §7): models/risks. How an automatically raised risk is classed.
+    risk_auto_rules: dict[str, RiskRuleSetting] = Field(
+        default_factory=lambda: dict(DEFAULT_RISK_RULES),
+        description="Per automatic source (production_delay, final_inspection_failed, incoming_inspection_failed, "
+        "installation_inspection_failed, installment_overdue, major_change, customer_risk_flag): category "
+        "(market/technical/quality/customer), level (high/medium/low) and owner group.",
     )
 
     @property

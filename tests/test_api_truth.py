@@ -290,7 +290,19 @@ def test_every_creation_route_has_committed_before_it_answers(
     )
     assert receipt["purchase_order_number"] == number
 
+    risk = create(
+        "POST /orders/{order_id}/risks",
+        f"/orders/{order['id']}/risks",
+        RISK_BODY,
+        lambda b: _exists(db, "select 1 from risks where id = :id", id=b["id"]),
+    )
+    assert [r["id"] for r in client.get(f"/orders/{order['id']}/risks").json()] == [risk["id"]]
+
     assert covered == _creation_routes(probed.app), "every creation route is read back right after its answer"
+
+
+RISK_BODY = {"category": "technical", "level": "medium", "title": "新工艺首次使用", "owner_group": "technical",
+             "raised_by": "项目经理"}  # fmt: skip
 
 
 def _app() -> FastAPI:
@@ -486,10 +498,13 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /purchase-orders/{number}/receipt": {"quantity": "1", "received_by": "仓库 李四"},
     "POST /tickets/{number}/feedback": {"satisfied": True},
     "POST /suppliers/{supplier_id}/class": {"supplier_class": "B", "reason": "复审通过"},
+    "POST /orders/{order_id}/risks": RISK_BODY,
+    "POST /risks/{risk_id}/close": {"note": "已处理", "closed_by": "项目经理"},
 }
 # Not a stored thing: every year in range has a calendar (its source and warning say how it is known).
 NOT_STORED = {"GET /calendar/{year}"}
 UNKNOWN = {
+    "risk_id": "987654321",
     "order_id": "987654321",
     "change_id": "987654321",
     "installment_id": "987654321",

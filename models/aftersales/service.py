@@ -27,6 +27,7 @@ from models.aftersales.tables import (
     TicketStatus,
 )
 from models.calendar import WorkCalendar, report_warnings
+from models.costs import service as costs
 from models.errors import Conflict, InvalidInput, NotFound
 from models.orders.tables import DoorLine, Order
 
@@ -367,6 +368,16 @@ def record_repair(session: Session, ticket_id: int, *, notes: str, engine_now: d
     ticket = get_ticket(session, ticket_id)
     ticket.repaired_at = engine_now
     ticket.repair_notes = notes
+    if ticket.decision == RepairDecision.REPLACE and ticket.order_id is not None:
+        # Replacement goods cost the order one door of the ticket's line (each round of replacing counts).
+        costs.accrue_replacement(
+            session,
+            ticket.order_id,
+            f"ticket:{ticket.id}:{ticket.reassessment_rounds}",
+            f"售后工单 {ticket.ticket_number}",
+            ticket.door_line_id,
+            actor=actor,
+        )
     _change(session, ticket, "ticket.repaired", actor, status=TicketStatus.AWAITING_CONFIRMATION.value)
     ticket.status = TicketStatus.AWAITING_CONFIRMATION
     _event(ticket, "repaired", f"维修/更换完成：{notes}", at=engine_now)

@@ -29,6 +29,7 @@ from models.changes.tables import (
 from models.collection import service as collection
 from models.contracts import service as contracts
 from models.contracts.service import ContractTerms
+from models.costs import service as costs
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
@@ -36,6 +37,8 @@ from models.orders import service as orders
 from models.orders.service import OrderLimits
 from models.orders.tables import DoorLine, DoorType, Handing, Order, OrderStatus
 from models.production import service as production
+from models.risks import service as risks
+from models.risks.tables import RiskSource
 
 MESSAGE_NAME = "ChangeRequested"
 # Orders a customer can no longer change (REQUIREMENTS §8: "at any time before acceptance").
@@ -222,6 +225,17 @@ def record_assessment(
                 "impact_reason": reason,
             },
         )
+        if major:
+            risks.raise_auto(
+                session,
+                change.order_id,
+                RiskSource.MAJOR_CHANGE,
+                change.id,
+                f"重大变更 {change.change_number}",
+                reason,
+                "组织相关部门评审并报客户批准后调整计划",
+                actor=actor,
+            )
     return {"changeIsMajor": bool(change.major)}
 
 
@@ -401,6 +415,8 @@ def apply_change(
     production.shift_plan_for_change(
         session, order.id, change.schedule_impact_days or 0, f"变更 {change.change_number}", actor=actor
     )
+    # The cost budget follows too: an assessed cost makes a new budget version.
+    costs.budget_for_change(session, order.id, change.id, change.cost_delta or Decimal("0"), actor=actor)
     audit.record(
         session,
         actor=actor,

@@ -51,6 +51,8 @@ from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
 from models.ops import service as ops
 from models.orders.tables import Order
+from models.risks import service as risks
+from models.risks.tables import RiskSource
 
 PROCESS_ID = "payment-collection"
 PAYMENT_MESSAGE = "PaymentReceived"  # correlated by business key (order number) + the local key below
@@ -439,6 +441,16 @@ def mark_overdue(session: Session, installment_id: int, overdue_at: datetime, *,
             before={"status": "open"},
             after={"status": "overdue", "balance": str(inst.balance)},
         )
+        risks.raise_auto(
+            session,
+            inst.order_id,
+            RiskSource.INSTALLMENT_OVERDUE,
+            inst.id,
+            f"回款逾期：第 {inst.seq} 期{KIND_NAMES[inst.kind]}，欠款 {_money(inst.balance)}",
+            f"到期日 {inst.due_date}",
+            "按催收阶梯催收（邮件、电话、函件、上门）",
+            actor=actor,
+        )
     return {"stepNo": 1}
 
 
@@ -549,9 +561,12 @@ def flag_customer_risk(session: Session, installment_id: int, *, actor: str) -> 
             f"订单{inst.order_number}第{inst.seq}期{KIND_NAMES[inst.kind]}逾期，"
             f"经{len(inst.dunning_steps)}步催收仍欠{_money(inst.balance)}"
         )
-        session.add(
-            CustomerRiskFlag(customer_name=inst.customer_name, installment_id=inst.id, reason=reason, flagged_by=actor)
+        flag = CustomerRiskFlag(
+            customer_name=inst.customer_name, installment_id=inst.id, reason=reason, flagged_by=actor
         )
+        session.add(flag)
+        session.flush()
+        risks.raise_for_flagged_customer(session, flag.id, inst.customer_name, reason, actor=actor)
         before = inst.status.value
         inst.status = InstallmentStatus.LEGAL
         audit.record(

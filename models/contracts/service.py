@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from doorflow.settings import Settings
 from models.contracts.tables import Contract, ContractStatus, ContractVersion, LegalDecision
+from models.costs import service as costs
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
 from models.orders import service as orders
 from models.orders.tables import OrderStatus
+from models.risks import service as risks
 
 CENT = Decimal("0.01")
 
@@ -208,6 +210,9 @@ def record_signature(
         },
     )
     orders.change_status(session, order, OrderStatus.SIGNED, actor=actor, action="order.signed")
+    # The cost budget at contract time (policy 001 §7), and the customer risk of an already flagged customer.
+    costs.create_budget(session, order.id, f"contract:{contract.contract_number} v{version.version}", actor=actor)
+    risks.raise_for_existing_flags(session, order.id, actor=actor)
     return schedule
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import audit
+from models.costs import service as costs
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
@@ -24,6 +25,8 @@ from models.installation.tables import (
     SiteCheck,
 )
 from models.orders.service import get_order
+from models.risks import service as risks
+from models.risks.tables import RiskSource
 
 PROCESS_ID = "door-installation"
 REPLACEMENT_ARRIVED = "ReplacementGoodsArrived"
@@ -129,6 +132,9 @@ def request_replacement(session: Session, installation_id: int, notes: str | Non
     session.add(replacement)
     session.flush()
     _set_status(session, inst, InstallationStatus.WAITING_REPLACEMENT, actor, replacement_id=replacement.id)
+    costs.accrue_replacement(
+        session, inst.order_id, f"installation:{replacement.id}", "安装前发现货物损坏", None, actor=actor
+    )
     return {"replacementId": replacement.id}
 
 
@@ -162,15 +168,28 @@ def record_inspection(
         raise InvalidInput(("installFailCause",), "a failed inspection needs its cause")
     inst = get_installation(session, installation_id)
     round_ = int(session.scalar(select(func.count()).where(InstallationInspection.installation_id == inst.id)) or 0) + 1
-    session.add(
-        InstallationInspection(
-            installation_id=inst.id,
-            round=round_,
-            passed=passed,
-            cause=None if passed else cause,
-            fix_note=fix_note if round_ > 1 else None,
-        )
+    inspection = InstallationInspection(
+        installation_id=inst.id,
+        round=round_,
+        passed=passed,
+        cause=None if passed else cause,
+        fix_note=fix_note if round_ > 1 else None,
     )
+    session.add(inspection)
+    if not passed:
+        session.flush()
+        risks.raise_auto(
+            session,
+            inst.order_id,
+            RiskSource.INSTALLATION_INSPECTION_FAILED,
+            inspection.id,
+            f"安装检验不合格（第 {round_} 次）",
+            cause,
+            "整改后重新检验并由客户验收",
+            actor=actor,
+        )
+        what = f"安装检验第 {round_} 次不合格"
+        costs.accrue_rework(session, inst.order_id, f"installation:{inspection.id}", what, actor=actor)
     audit.record(
         session,
         actor=actor,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from doorflow.settings import Settings
 from models import audit
 from models.calendar import WorkCalendar, for_folder
+from models.costs import service as costs
 from models.documents import service as documents
 from models.documents.tables import DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
@@ -43,6 +44,8 @@ from models.production.tables import (
     StageStatus,
     Supplier,
 )
+from models.risks import service as risks
+from models.risks.tables import RiskSource
 from models.suppliers.tables import SupplierClass
 
 PROCESS_ID = "door-production"
@@ -337,6 +340,7 @@ def check_materials(
         entity_id=order.id,
         after={"plan_id": plan.id, "shortages": shortages},
     )
+    costs.accrue_stock_issues(session, order.id, actor=actor)
     return shortages
 
 
@@ -523,6 +527,7 @@ def receive_goods(
             "delivery_note": data.delivery_note,
         },
     )
+    costs.accrue_receipt(session, receipt, actor=actor)
     if po.status == PurchaseStatus.RECEIVED:
         publish(po.number, receipt.id)
     return receipt
@@ -586,16 +591,27 @@ def return_and_reorder(
     if not (cause or "").strip():
         raise InvalidInput(("incomingFailCause",), "a failed inspection needs its cause")
     po = _received(session, number)
-    session.add(
-        Inspection(
-            order_id=po.order_id,
-            kind=InspectionKind.INCOMING,
-            purchase_order_id=po.id,
-            round=_inspection_round(session, po.order_id, InspectionKind.INCOMING, po.id),
-            passed=False,
-            cause=cause,
-        )
+    inspection = Inspection(
+        order_id=po.order_id,
+        kind=InspectionKind.INCOMING,
+        purchase_order_id=po.id,
+        round=_inspection_round(session, po.order_id, InspectionKind.INCOMING, po.id),
+        passed=False,
+        cause=cause,
     )
+    session.add(inspection)
+    session.flush()
+    risks.raise_auto(
+        session,
+        po.order_id,
+        RiskSource.INCOMING_INSPECTION_FAILED,
+        inspection.id,
+        f"来料检验不合格：{po.number} {po.material.name}",
+        cause,
+        "退货并向其他合格供应商重新采购",
+        actor=actor,
+    )
+    costs.accrue_return(session, po, actor=actor)
     po.status = PurchaseStatus.RETURNED
     failed_suppliers = session.scalars(
         select(PurchaseOrder.supplier_id).where(
@@ -652,6 +668,7 @@ def record_progress(
     stage.status = StageStatus.COMPLETED if completed else StageStatus.IN_PROGRESS
     if completed:
         stage.completed_at = datetime.now(UTC)
+        costs.accrue_stage_work(session, stage, actor=actor)
     audit.record(
         session,
         actor=actor,
@@ -671,16 +688,29 @@ def record_final_inspection(
     if not passed and not (cause or "").strip():
         raise InvalidInput(("finalFailCause",), "a failed inspection needs its cause")
     round_ = _inspection_round(session, plan.order_id, InspectionKind.FINAL)
-    session.add(
-        Inspection(
-            order_id=plan.order_id,
-            kind=InspectionKind.FINAL,
-            round=round_,
-            passed=passed,
-            cause=None if passed else cause,
-            rework_note=rework_note if round_ > 1 else None,
-        )
+    inspection = Inspection(
+        order_id=plan.order_id,
+        kind=InspectionKind.FINAL,
+        round=round_,
+        passed=passed,
+        cause=None if passed else cause,
+        rework_note=rework_note if round_ > 1 else None,
     )
+    session.add(inspection)
+    if not passed:
+        session.flush()
+        risks.raise_auto(
+            session,
+            plan.order_id,
+            RiskSource.FINAL_INSPECTION_FAILED,
+            inspection.id,
+            f"成品检验不合格（第 {round_} 次）",
+            cause,
+            "按不合格原因返工并复检",
+            actor=actor,
+        )
+        what = f"成品检验第 {round_} 次不合格"
+        costs.accrue_rework(session, plan.order_id, f"final:{inspection.id}", what, actor=actor)
     audit.record(
         session,
         actor=actor,
@@ -775,6 +805,16 @@ def record_delay(session: Session, plan_id: int, data: DelayIn, *, actor: str) -
         order_id=order.id,
     )
     delay.notice_document_id = notice.id
+    risks.raise_auto(
+        session,
+        order.id,
+        RiskSource.PRODUCTION_DELAY,
+        delay.id,
+        f"生产延期：{plan.due_date} → {data.new_due_date}",
+        data.cause_detail,
+        data.remedy,
+        actor=actor,
+    )
     old_due = plan.due_date
     plan.due_date = data.new_due_date  # the plan now works to the date the customer was told
     audit.record(

@@ -1,0 +1,1 @@
+"""Cost budget vs actual per order (policy 001 §7)."""
