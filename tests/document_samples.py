@@ -91,72 +91,111 @@ def samples() -> list[Sample]:
             "contract.html.j2",
             "定制门销售合同",
             {
-                "contract_number": CONTRACT_NUMBER, "version": 2, "order": ORDER, "revision_note": "调整交货日期",
-                "previous": NS(version=1, legal_comments="违约金上限需明确"), "seller": SELLER, "lines": LINES,
-                "price": NS(list_total=D("78587.37"), discount_percent=D("5")), "adjustment": None,
-                "total": D("74658.00"), "delivery_date": date(2099, 6, 30), "quality_standard": "GB/T 20909-2017",
+                "contract_number": CONTRACT_NUMBER,
+                "version": 2,
+                "order": ORDER,
+                "revision_note": "调整交货日期",
+                "previous": NS(version=1, legal_comments="违约金上限需明确"),
+                "seller": SELLER,
+                "lines": LINES,
+                "price": NS(list_total=D("78587.37"), discount_percent=D("5")),
+                "adjustment": None,
+                "total": D("74658.00"),
+                "delivery_date": date(2099, 6, 30),
+                "quality_standard": "GB/T 20909-2017",
                 "payment_terms": TERMS,
-                "terms": NS(late_delivery_penalty_percent="0.05", late_payment_penalty_percent="0.05",
-                            penalty_cap_percent="10"),
+                "terms": NS(
+                    late_delivery_penalty_percent="0.05", late_payment_penalty_percent="0.05", penalty_cap_percent="10"
+                ),
             },
             ("人民币柒万肆仟陆佰伍拾捌元整", "人民币贰万贰仟叁佰玖拾柒元肆角", "钢质防盗门", SELLER),
-        ),  # fmt: skip
+        ),
         Sample(
             "contract-amendment.html.j2",
             "合同变更协议",
             {
-                "contract": contract, "version": 3, "previous_version": 2, "seller": SELLER, "order": ORDER,
-                "amendment": NS(change_number=change.change_number, description=change.description,
-                                rows=[NS(item="1 号门 宽度", before="960 mm", after="1000 mm")],
-                                total_before=D("74658.00"), total_after=D("75158.00"), money_delta=D("500.00"),
-                                installments=amendment_installments, credit_due=D("0"), extra_due=D("0")),
-                "kind_names": {"deposit": "定金", "progress": "进度款", "final": "尾款"}, "payment_terms": TERMS,
+                "contract": contract,
+                "version": 3,
+                "previous_version": 2,
+                "seller": SELLER,
+                "order": ORDER,
+                "amendment": NS(
+                    change_number=change.change_number,
+                    description=change.description,
+                    rows=[NS(item="1 号门 宽度", before="960 mm", after="1000 mm")],
+                    total_before=D("74658.00"),
+                    total_after=D("75158.00"),
+                    money_delta=D("500.00"),
+                    installments=amendment_installments,
+                    credit_due=D("0"),
+                    extra_due=D("0"),
+                ),
+                "kind_names": {"deposit": "定金", "progress": "进度款", "final": "尾款"},
+                "payment_terms": TERMS,
             },
             ("人民币柒万伍仟壹佰伍拾捌元整", "增加人民币伍佰元整", "BG20990410-0003"),
-        ),  # fmt: skip
+        ),
         Sample(
             "change-order.html.j2",
             "订单变更单",
             {
-                "change": change, "order": ORDER, "channel": "电话", "quality": "无影响",
+                "change": change,
+                "order": ORDER,
+                "channel": "电话",
+                "quality": "无影响",
                 "departments": {"technical": "技术部", "production": "生产部", "finance": "财务部"},
-                "revision_before": 1, "revision": 2, "rows": [NS(item="1 号门 宽度", before="960 mm", after="1000 mm")],
-                "before": NS(total_amount=D("74658.00")), "after": NS(total_amount=D("75158.00")),
+                "revision_before": 1,
+                "revision": 2,
+                "rows": [NS(item="1 号门 宽度", before="960 mm", after="1000 mm")],
+                "before": NS(total_amount=D("74658.00")),
+                "after": NS(total_amount=D("75158.00")),
                 "applied_at": datetime(2099, 4, 12, 9, 0, tzinfo=SHANGHAI),
             },
             ("重大变更", "¥75,158.00", "2099年4月12日"),
-        ),  # fmt: skip
+        ),
         Sample(
             "handover-sheet.html.j2",
             "订单交接单",
             {
-                "order": ORDER, "contract": contract, "special_items": ["1 号门需防火等级乙级"],
+                "order": ORDER,
+                "contract": contract,
+                "special_items": ["1 号门需防火等级乙级"],
                 "attachments": [NS(title="销售合同 HT20990301-0042（第 2 版）", document_id=17)],
                 "departments": {"project": "项目部", "customer_service": "客服部", "finance": "财务部"},
             },
             ("★ 1 号门需防火等级乙级", "项目部", "¥74,658.00"),
-        ),  # fmt: skip
+        ),
         Sample(
             "work-order.html.j2",
             "生产任务单",
             {
-                "order": ENUM_ORDER, "plan": NS(version=1, due_date=date(2099, 6, 20), status=_value("packed")),
-                "craft": NS(code="GY-2099-01", version="V3", title="钢质门生产工艺规程", effective_from=date(2099, 1, 1)),
-                "stages": [stage], "materials": [NS(name="冷轧钢板 1.0mm", quantity=D("24"), unit="张")],
+                "order": ENUM_ORDER,
+                "plan": NS(version=1, due_date=date(2099, 6, 20), status=_value("packed")),
+                "craft": NS(
+                    code="GY-2099-01", version="V3", title="钢质门生产工艺规程", effective_from=date(2099, 1, 1)
+                ),
+                "stages": [stage],
+                "materials": [NS(name="冷轧钢板 1.0mm", quantity=D("24"), unit="张")],
                 "inspections": [NS(kind=_value("final"), round=1, passed=True, cause=None, rework_note=None)],
             },
             ("下料车间 张建国", "钢质门生产工艺规程", "已包装"),
-        ),  # fmt: skip
+        ),
         Sample(
             "production-delay-notice.html.j2",
             "生产延期告知函",
             {
                 "order": ORDER,
-                "delay": NS(old_due_date=date(2099, 6, 20), new_due_date=date(2099, 6, 27), cause=_value("internal"),
-                            cause_detail="表面处理设备检修", remedy="加班赶工", responsibility="涂装车间"),
+                "delay": NS(
+                    old_due_date=date(2099, 6, 20),
+                    new_due_date=date(2099, 6, 27),
+                    cause=_value("internal"),
+                    cause_detail="表面处理设备检修",
+                    remedy="加班赶工",
+                    responsibility="涂装车间",
+                ),
             },
             ("我方内部原因", "2099年6月27日"),
-        ),  # fmt: skip
+        ),
         Sample(
             "installation-plan.html.j2",
             "安装计划单",
@@ -165,14 +204,18 @@ def samples() -> list[Sample]:
                 "installation": NS(scheduled_date=date(2099, 7, 2), team="安装一组 郑强", site_address=ADDRESS),
             },
             ("安装一组 郑强", "2099年7月2日", "木门"),
-        ),  # fmt: skip
+        ),
         Sample(
             "acceptance-certificate.html.j2",
             "验收合格证书",
-            {"order": ORDER, "contract": contract, "acceptance": NS(round=2, accepted_by="李娜", rework_note="更换门吸"),
-             "seller": SELLER},
+            {
+                "order": ORDER,
+                "contract": contract,
+                "acceptance": NS(round=2, accepted_by="李娜", rework_note="更换门吸"),
+                "seller": SELLER,
+            },
             ("验收合格", "更换门吸", SELLER),
-        ),  # fmt: skip
+        ),
         Sample(
             "settlement-notice.html.j2",
             "结算通知单",
@@ -182,8 +225,14 @@ def samples() -> list[Sample]:
         Sample(
             "dunning-notice.html.j2",
             "催款函",
-            {"inst": INSTALLMENT, "kind_name": "进度款", "payee": PAYEE, "payments": [],
-             "step": NS(action="letter", channel="书面函件", title="催款函"), "step_no": 3},
+            {
+                "inst": INSTALLMENT,
+                "kind_name": "进度款",
+                "payee": PAYEE,
+                "payments": [],
+                "step": NS(action="letter", channel="书面函件", title="催款函"),
+                "step_no": 3,
+            },
             ("人民币叁万肆仟柒佰玖拾肆元捌角", "第3次（书面函件）", "法律途径"),
-        ),  # fmt: skip
+        ),
     ]
