@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.documents.tables import AccessStatus, DocumentCategory, ReadOutcome
 from models.types import Text
@@ -41,9 +40,9 @@ class ConfidentialityIn(BaseModel):
 
 
 class AccessRequestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    reason: Text = Field(min_length=1, max_length=2000, description="Why the reader needs the document (查阅原因).")
 
 
 class AccessRequestStarted(BaseModel):
