@@ -331,6 +331,25 @@ class Settings(BaseSettings):
         "installation_inspection_failed, installment_overdue, major_change, customer_risk_flag): category "
         "(market/technical/quality/customer), level (high/medium/low) and owner group.",
     )
+    # --- documents (001 §6): PDFs, confidential documents and their access process ---
+    document_confidential_kinds: list[str] = Field(
+        default=[],
+        description="Document kinds (contract, contract_amendment, work_order, …) that are always confidential.",
+    )
+    document_confidential_categories: list[str] = Field(
+        default=[], description="Document categories (contract, project, customer) whose documents are confidential."
+    )
+    document_owner_groups: dict[str, str] = Field(
+        default={"contract": "legal", "project": "project", "customer": "customer-service"},
+        description="Engine group that owns each document category and approves requests to read its confidential "
+        "documents (the 部门负责人 of 001 §6).",
+    )
+    document_access_grant_duration: str = Field(
+        default="PT8H",
+        min_length=3,
+        pattern=r"^P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$",
+        description="How long an approved request to read a confidential document lasts (ISO 8601 duration).",
+    )
 
     @property
     def engine_dir(self) -> Path:

@@ -81,6 +81,10 @@ class TaskType(enum.StrEnum):
     SUPPLIERS_COLLECT = "doorflow.suppliers.collect"
     SUPPLIERS_LOAD = "doorflow.suppliers.load"
     SUPPLIERS_RECORD_CLASS = "doorflow.suppliers.record_class"
+    # --- confidential documents (document-access.bpmn) ---
+    DOCUMENT_REGISTER_ACCESS = "doorflow.document.register-access"
+    DOCUMENT_DECIDE_ACCESS = "doorflow.document.decide-access"
+    DOCUMENT_EXPIRE_ACCESS = "doorflow.document.expire-access"
 
 
 @dataclass(frozen=True)
@@ -610,6 +614,30 @@ TASKS: dict[TaskType, TaskSpec] = {
         description="把决策表判定的等级和理由记入评价记录，并更新供应商名录中的等级与各项得分（采购下单据此选择供应商）。",
         module="suppliers_record_class",
         inputs=("evaluationId", "supplierClass", "classReason"),
+        outputs=(),
+    ),
+    # --- confidential documents ---
+    TaskType.DOCUMENT_REGISTER_ACCESS: TaskSpec(
+        name="登记文档查阅申请",
+        description="保存《文档查阅申请表》：申请人（Tasklist 发起人，或 API 指明的申请人）、文档、查阅原因，"
+        "并按文档类别（合同类、项目类、客户类）确定审批的所属部门组；文档不存在、不是保密文档或未填原因时不受理。",
+        module="document_register_access",
+        inputs=("documentId", "accessReason", "initiator", "requestedBy"),
+        outputs=("accessRequestId", "requestedBy", "ownerGroup", "documentTitle", "documentCategory"),
+    ),
+    TaskType.DOCUMENT_DECIDE_ACCESS: TaskSpec(
+        name="记录查阅审批",
+        description="保存所属部门的审批结论；批准时授权查阅至审批时间（引擎时间 decidedAt）加配置的授权时长，"
+        "输出到期时间 grantExpiresAt 供到期定时器使用。",
+        module="document_decide_access",
+        inputs=("accessRequestId", "accessDecision", "accessApprover", "accessComment", "decidedAt"),
+        outputs=("accessGranted", "grantExpiresAt"),
+    ),
+    TaskType.DOCUMENT_EXPIRE_ACCESS: TaskSpec(
+        name="查阅授权到期",
+        description="授权期限已到：收回查阅授权，此后查阅须重新申请。",
+        module="document_expire_access",
+        inputs=("accessRequestId", "expiredAt"),
         outputs=(),
     ),
 }

@@ -1,18 +1,81 @@
-"""Documents: list an order's documents, read one's metadata, download its content."""
+"""Documents: list an order's documents, read one's metadata, download it (HTML or PDF), confidential access."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi.responses import JSONResponse
 
-from api.deps import SessionDep
+from api.deps import EngineDep, SessionDep, SettingsDep
 from api.headers import StaffUserDep
-from models.documents import service
-from models.documents.schemas import DocumentOut
+from models.documents import access, service
+from models.documents.schemas import (
+    AccessRequestIn,
+    AccessRequestOut,
+    AccessRequestStarted,
+    ConfidentialityIn,
+    DocumentOut,
+    DocumentReadOut,
+    DocumentReadsReport,
+    DocumentView,
+)
+from models.documents.tables import Document, ReadOutcome
 from models.types import Id
 
 router = APIRouter(tags=["documents"])
+
+
+def document_reader(user: StaffUserDep) -> str | None:
+    """Who reads or asks: the ONE place that names the caller for documents (grants, the read log).
+
+    Until the API authenticates its callers this is the ``X-Doorflow-User`` header; with authentication
+    it becomes the authenticated engine user id, which is also who starts a request from Tasklist.
+    """
+    return user
+
+
+ReaderDep = Annotated[str | None, Depends(document_reader)]
+
+REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {
+        "description": "A confidential document without a valid grant of the reader: the detail says how to "
+        "request access (Tasklist process 文档查阅申请, or POST /documents/{id}/access-requests). "
+        "The refusal is logged."
+    }
+}
+
+
+def _view(doc: Document, policy: access.Policy) -> DocumentView:
+    out = DocumentOut.model_validate(doc).model_dump()
+    return DocumentView(**out, confidential=policy.is_confidential(doc), pdf_filename=doc.pdf_filename)
+
+
+def _download(
+    session: SessionDep, settings: SettingsDep, document_id: int, reader: str | None, fmt: access.Format
+) -> Response:
+    result = access.read(session, document_id, reader, fmt, access.Policy.from_settings(settings), datetime.now(UTC))
+    if not result.allowed:
+        # Returned, not raised: the refusal's log entry commits with the request's transaction.
+        return JSONResponse(
+            status_code=status.HTTP_403_FORBIDDEN,
+            content={
+                "detail": result.refusal,
+                "request_access": {
+                    "method": "POST",
+                    "path": f"/documents/{document_id}/access-requests",
+                    "process": access.PROCESS_ID,
+                },
+            },
+        )
+    doc = result.doc
+    body = result.body(fmt)
+    filename = (doc.pdf_filename or doc.filename) if fmt == "pdf" else doc.filename
+    media_type = "application/pdf" if fmt == "pdf" else doc.media_type
+    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return Response(content=body, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 @router.get(
@@ -20,24 +83,157 @@ router = APIRouter(tags=["documents"])
     summary="Every document of an order, oldest first",
     responses={404: {"description": "No such order."}},
 )
-def list_order_documents(order_id: Id, session: SessionDep) -> list[DocumentOut]:
-    return [DocumentOut.model_validate(d) for d in service.list_documents(session, order_id=order_id)]
+def list_order_documents(order_id: Id, session: SessionDep, settings: SettingsDep) -> list[DocumentView]:
+    policy = access.Policy.from_settings(settings)
+    return [_view(d, policy) for d in service.list_documents(session, order_id=order_id)]
+
+
+# Declared before /documents/{document_id}: that pattern would otherwise take "12.pdf" as an id.
+@router.get(
+    "/documents/{document_id}.pdf",
+    summary="Download a document as PDF (A4, Noto CJK fonts); the read is logged",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "No such document."}, **REFUSED},
+)
+def download_pdf(document_id: Id, session: SessionDep, settings: SettingsDep, reader: ReaderDep) -> Response:
+    return _download(session, settings, document_id, reader, "pdf")
 
 
 @router.get(
     "/documents/{document_id}", summary="One document's metadata", responses={404: {"description": "No such document."}}
 )
-def get_document(document_id: Id, session: SessionDep) -> DocumentOut:
-    return DocumentOut.model_validate(service.get_document(session, document_id))
+def get_document(document_id: Id, session: SessionDep, settings: SettingsDep) -> DocumentView:
+    return _view(service.get_document(session, document_id), access.Policy.from_settings(settings))
 
 
 @router.get(
     "/documents/{document_id}/content",
-    summary="Download a document (HTML, printable); the read is logged in the audit trail",
+    summary="Download a document: HTML (printable), or PDF with Accept: application/pdf; the read is logged",
     response_class=Response,
-    responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such document."}},
+    responses={
+        200: {"content": {"text/html": {}, "application/pdf": {}}},
+        404: {"description": "No such document."},
+        **REFUSED,
+    },
 )
-def download_document(document_id: Id, session: SessionDep, user: StaffUserDep) -> Response:
-    doc = service.read_document(session, document_id, actor=f"api:{user or 'anonymous'}")
-    disposition = f"attachment; filename*=UTF-8''{quote(doc.filename)}"
-    return Response(content=doc.content, media_type=doc.media_type, headers={"Content-Disposition": disposition})
+def download_document(
+    document_id: Id,
+    session: SessionDep,
+    settings: SettingsDep,
+    reader: ReaderDep,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    return _download(session, settings, document_id, reader, "pdf" if _wants_pdf(accept) else "html")
+
+
+def _wants_pdf(accept: str | None) -> bool:
+    """PDF when the client prefers it to HTML (``Accept: application/pdf``); HTML otherwise, as before."""
+    if not accept:
+        return False
+    weights: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        weights[media.lower()] = max(q, weights.get(media.lower(), 0.0))
+    pdf = weights.get("application/pdf", 0.0)
+    html = max(weights.get("text/html", 0.0), weights.get("text/*", 0.0), weights.get("*/*", 0.0))
+    return pdf > 0 and pdf > html
+
+
+@router.put(
+    "/documents/{document_id}/confidentiality",
+    summary="Mark a document confidential (or not); the settings' kind and category rules apply on top",
+    responses={404: {"description": "No such document."}},
+)
+def set_confidentiality(
+    document_id: Id, body: ConfidentialityIn, session: SessionDep, settings: SettingsDep, reader: ReaderDep
+) -> DocumentView:
+    doc = access.set_confidential(session, document_id, body.confidential, actor=f"api:{reader or 'anonymous'}")
+    return _view(doc, access.Policy.from_settings(settings))
+
+
+@router.post(
+    "/documents/{document_id}/access-requests",
+    status_code=status.HTTP_201_CREATED,
+    summary="Ask to read a confidential document: starts the approval process 文档查阅申请 (document-access)",
+    responses={
+        404: {"description": "No such document."},
+        409: {"description": "The document is not confidential: read it without asking."},
+        422: {"description": "No reason, or no requester named."},
+        503: {"description": "The engine is unreachable; nothing started, retry later."},
+    },
+)
+def request_access(
+    document_id: Id,
+    body: AccessRequestIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    engine: EngineDep,
+    reader: ReaderDep,
+) -> AccessRequestStarted:
+    doc = access.check_requestable(session, document_id, reader, access.Policy.from_settings(settings))
+    assert reader is not None  # checked above
+    variables = {"documentId": doc.id, "accessReason": body.reason, "requestedBy": reader}
+    instance = engine.start_process(access.PROCESS_ID, f"document:{doc.id}", variables)
+    return AccessRequestStarted(
+        document_id=doc.id, process_instance_id=instance, requested_by=reader, reason=body.reason
+    )
+
+
+@router.get(
+    "/documents/{document_id}/access-requests",
+    summary="The requests to read a document, with their decisions and grants",
+    responses={404: {"description": "No such document."}},
+)
+def list_access_requests(document_id: Id, session: SessionDep) -> list[AccessRequestOut]:
+    return [AccessRequestOut.model_validate(r) for r in access.list_requests(session, document_id)]
+
+
+@router.get("/reports/document-reads", tags=["reports"], summary="The document read log: every read and refusal")
+def document_reads(
+    session: SessionDep,
+    start: Annotated[datetime | None, Query(description="From (inclusive), ISO date-time")] = None,
+    end: Annotated[datetime | None, Query(description="Until (exclusive), ISO date-time")] = None,
+    document_id: Id | None = None,
+    reader: Annotated[str | None, Query(max_length=120)] = None,
+    outcome: ReadOutcome | None = None,
+    confidential_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> DocumentReadsReport:
+    log = access.read_log(
+        session,
+        start=start,
+        end=end,
+        document_id=document_id,
+        reader=reader,
+        outcome=outcome,
+        confidential_only=confidential_only,
+        limit=limit,
+    )
+    return DocumentReadsReport(
+        reads=log.reads,
+        refusals=log.refusals,
+        entries=[
+            DocumentReadOut(
+                id=r.id,
+                document_id=r.document_id,
+                document_title=d.title,
+                document_kind=d.kind,
+                category=d.category,
+                reader=r.reader,
+                outcome=r.outcome,
+                format=r.format,
+                confidential=r.confidential,
+                access_request_id=r.access_request_id,
+                refusal_reason=r.refusal_reason,
+                read_at=r.read_at,
+            )
+            for r, d in log.entries
+        ],
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from doorflow.settings import ROOT
 from models import audit
+from models.documents.pdf import render_pdf
 from models.documents.tables import Document, DocumentCategory
 from models.errors import NotFound
 from models.orders.tables import DOOR_TYPE_NAMES, HANDING_NAMES, Order
@@ -78,7 +79,11 @@ def store(
     actor: str,
     order_id: int | None = None,
 ) -> Document:
-    """Render ``template`` and keep it as the next version of (subject, kind)."""
+    """Render ``template`` and keep it as the next version of (subject, kind), as HTML and as PDF.
+
+    Earlier versions stay as they are. The PDF is laid out from the same HTML in the same transaction,
+    so a stored document always has both.
+    """
     content = render(template, context)
     latest = session.scalar(
         select(func.max(Document.version)).where(Document.subject == subject, Document.kind == kind)
@@ -95,6 +100,8 @@ def store(
         template=template,
         content=content,
         created_by=actor,
+        pdf=render_pdf(content),
+        pdf_filename=f"{kind}-{subject.replace(':', '-')}-v{version}.pdf",
     )
     session.add(doc)
     session.flush()

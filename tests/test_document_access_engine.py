@@ -1,0 +1,229 @@
+"""Confidential documents on the real engine: request → approval by the owner group → time-limited grant.
+
+The grant's expiry is the process's timer, fired by moving the engine clock past it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.main import create_app
+from doorflow import identity, stack
+from doorflow.operaton import OperatonClient
+from doorflow.settings import Settings
+from models.documents import service as documents
+from models.documents.tables import AccessStatus, DocumentAccessRequest, DocumentCategory, DocumentRead, ReadOutcome
+from tests.conftest import LiveEngine, make_settings, reset_engine_clock
+from tests.document_samples import samples
+
+pytestmark = pytest.mark.engine
+
+DEMO_PASSWORD = identity.PASSWORD_DEFAULTS["DOORFLOW_DEMO_PASSWORD"]
+READER = "wanglei"  # sales (demo user); the contract's owner group is legal (sunli)
+
+
+def api_credentials() -> tuple[str, str]:
+    """Who the test client calls the API as (the integrator points this at the right users)."""
+    return "doorflow", os.environ.get("DOORFLOW_ENGINE_SYSTEM_PASSWORD", "doorflow")
+
+
+@pytest.fixture
+def docs_api(db_url: str, live_engine: LiveEngine) -> Iterator[TestClient]:
+    settings: Settings = make_settings(db_url, live_engine.cfg.url)
+    with TestClient(create_app(settings)) as client:
+        client.auth = api_credentials()
+        yield client
+
+
+def _wait(what: Callable[[], Any], name: str, timeout_s: float = 90) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while not (result := what()):
+        assert time.monotonic() < deadline, f"timed out waiting for {name}"
+        time.sleep(0.3)
+    return result
+
+
+def _confidential_contract(sessions: sessionmaker[Session], docs_api: TestClient) -> int:
+    [sample] = [s for s in samples() if s.template == "contract.html.j2"]
+    with sessions() as s, s.begin():
+        doc = documents.store(
+            s,
+            subject=f"test-access:{time.monotonic_ns()}",
+            kind="contract",
+            category=DocumentCategory.CONTRACT,
+            title="销售合同 HT20990301-0042（第 2 版）",
+            template=sample.template,
+            context=sample.context,
+            actor="test",
+        )
+        document_id = doc.id
+    marked = docs_api.put(f"/documents/{document_id}/confidentiality", json={"confidential": True})
+    assert marked.status_code == 200 and marked.json()["confidential"] is True
+    return document_id
+
+
+def _read(docs_api: TestClient, document_id: int, pdf: bool = False) -> int:
+    url = f"/documents/{document_id}.pdf" if pdf else f"/documents/{document_id}/content"
+    response = docs_api.get(url, headers={"X-Doorflow-User": READER})
+    if response.status_code == 403:
+        assert "文档查阅申请" in response.json()["detail"]
+        assert response.json()["request_access"]["path"] == f"/documents/{document_id}/access-requests"
+    code: int = response.status_code
+    return code
+
+
+def _log(sessions: sessionmaker[Session], document_id: int) -> list[tuple[str | None, ReadOutcome, str]]:
+    with sessions() as s:
+        rows = s.scalars(select(DocumentRead).where(DocumentRead.document_id == document_id).order_by(DocumentRead.id))
+        return [(r.reader, r.outcome, r.format) for r in rows]
+
+
+def _request(sessions: sessionmaker[Session], pid: str) -> DocumentAccessRequest | None:
+    with sessions() as s:
+        return s.scalar(select(DocumentAccessRequest).where(DocumentAccessRequest.process_instance_id == pid))
+
+
+def _approve_task(live_engine: LiveEngine, pid: str) -> dict[str, Any]:
+    tasks = _wait(lambda: live_engine.client.get("/task", processInstanceId=pid), "the approval task")
+    [task] = tasks
+    assert task["taskDefinitionKey"] == "ApproveAccess"
+    links = live_engine.client.get(f"/task/{task['id']}/identity-links", type="candidate")
+    assert [link["groupId"] for link in links] == ["legal"]
+    return dict(task)
+
+
+@pytest.mark.engine_clock
+def test_an_approved_request_grants_reading_until_the_timer_ends_it(
+    docs_api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    document_id = _confidential_contract(sessions, docs_api)
+    assert _read(docs_api, document_id) == 403
+    assert _read(docs_api, document_id, pdf=True) == 403
+
+    started = docs_api.post(
+        f"/documents/{document_id}/access-requests",
+        json={"reason": "核对交货条款"},
+        headers={"X-Doorflow-User": READER},
+    )
+    assert started.status_code == 201, started.text
+    pid = started.json()["process_instance_id"]
+    task = _approve_task(live_engine, pid)
+    pending = _request(sessions, pid)
+    assert pending is not None and pending.status == AccessStatus.PENDING and pending.requested_by == READER
+    assert _read(docs_api, document_id) == 403  # not approved yet
+
+    legal = OperatonClient(live_engine.cfg.url, "sunli", DEMO_PASSWORD)
+    try:
+        legal.complete_task(
+            task["id"], {"accessDecision": "approve", "accessApprover": "孙丽", "accessComment": "限查阅交货条款"}
+        )
+    finally:
+        legal.close()
+    granted = _wait(
+        lambda: (r := _request(sessions, pid)) is not None and r.status == AccessStatus.APPROVED and r, "the grant"
+    )
+    assert granted.granted_until is not None and granted.decided_at is not None
+    assert granted.granted_until - granted.decided_at == timedelta(hours=8)  # the default setting PT8H
+    assert _read(docs_api, document_id) == 200
+    pdf = docs_api.get(f"/documents/{document_id}.pdf", headers={"X-Doorflow-User": READER})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    negotiated = docs_api.get(
+        f"/documents/{document_id}/content", headers={"X-Doorflow-User": READER, "Accept": "application/pdf"}
+    )
+    assert negotiated.status_code == 200 and negotiated.content == pdf.content
+    # Another staff member has no grant of their own.
+    assert docs_api.get(f"/documents/{document_id}/content", headers={"X-Doorflow-User": "chenyu"}).status_code == 403
+
+    try:
+        _wait(lambda: live_engine.client.get("/job", processInstanceId=pid, timers="true"), "the expiry timer")
+        live_engine.client.pin_clock(int((granted.granted_until + timedelta(minutes=1)).timestamp() * 1000))
+        _wait(lambda: (r := _request(sessions, pid)) is not None and r.status == AccessStatus.EXPIRED, "the expiry")
+        _wait(lambda: live_engine.history.instance_state(pid) == "COMPLETED", "the end of the process")
+        assert live_engine.history.visited(pid, "AccessEnded") == 1
+    finally:
+        reset_engine_clock(live_engine)
+    assert _read(docs_api, document_id) == 403
+
+    # Every read and every refusal, once each, in order.
+    assert _log(sessions, document_id) == [
+        (READER, ReadOutcome.REFUSED, "html"),
+        (READER, ReadOutcome.REFUSED, "pdf"),
+        (READER, ReadOutcome.REFUSED, "html"),
+        (READER, ReadOutcome.READ, "html"),
+        (READER, ReadOutcome.READ, "pdf"),
+        (READER, ReadOutcome.READ, "pdf"),
+        ("chenyu", ReadOutcome.REFUSED, "html"),
+        (READER, ReadOutcome.REFUSED, "html"),
+    ]
+    report = docs_api.get("/reports/document-reads", params={"document_id": document_id})
+    assert report.status_code == 200
+    body = report.json()
+    assert (body["reads"], body["refusals"]) == (3, 5) and len(body["entries"]) == 8
+    assert body["entries"][0]["reader"] == READER and body["entries"][0]["outcome"] == "refused"
+    assert body["entries"][0]["document_title"].startswith("销售合同")
+
+
+def test_a_refused_request_grants_nothing(
+    docs_api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    document_id = _confidential_contract(sessions, docs_api)
+    # From Tasklist: the staff member starts 文档查阅申请 with its start form; they are the requester.
+    staff = OperatonClient(live_engine.cfg.url, READER, DEMO_PASSWORD)
+    try:
+        start_form = staff.get("/process-definition/key/document-access/startForm")
+        assert start_form["operatonFormRef"]["key"] == "document-access-request"
+        pid = staff.start_process("document-access", None, {"documentId": document_id, "accessReason": "想看看"})
+    finally:
+        staff.close()
+    task = _approve_task(live_engine, pid)
+    kept = _request(sessions, pid)
+    assert kept is not None and kept.requested_by == READER and kept.owner_group == "legal"
+    legal = OperatonClient(live_engine.cfg.url, "sunli", DEMO_PASSWORD)
+    try:
+        legal.complete_task(
+            task["id"], {"accessDecision": "refuse", "accessApprover": "孙丽", "accessComment": "无工作需要"}
+        )
+    finally:
+        legal.close()
+    _wait(lambda: live_engine.history.instance_state(pid) == "COMPLETED", "the refusal")
+    assert live_engine.history.visited(pid, "AccessRefused") == 1
+    refused = _request(sessions, pid)
+    assert refused is not None and refused.status == AccessStatus.REFUSED and refused.granted_until is None
+    assert _read(docs_api, document_id) == 403
+    assert _log(sessions, document_id) == [(READER, ReadOutcome.REFUSED, "html")]
+
+
+def test_requests_that_cannot_be_kept(
+    docs_api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    document_id = _confidential_contract(sessions, docs_api)
+    url = f"/documents/{document_id}/access-requests"
+    assert docs_api.post(url, json={"reason": "核对"}).status_code == 422  # no requester named
+    blank = docs_api.post(url, json={"reason": "  "}, headers={"X-Doorflow-User": READER})
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert docs_api.post("/documents/987654321/access-requests", json={"reason": "核对"},
+                         headers={"X-Doorflow-User": READER}).status_code == 404  # fmt: skip
+    docs_api.put(f"/documents/{document_id}/confidentiality", json={"confidential": False})
+    assert docs_api.post(url, json={"reason": "核对"}, headers={"X-Doorflow-User": READER}).status_code == 409
+    # An ordinary document is read without asking, and the read is logged too.
+    assert _read(docs_api, document_id) == 200
+    assert _log(sessions, document_id) == [(READER, ReadOutcome.READ, "html")]
+    # From Tasklist, a request for it ends as 申请未受理 with the reason.
+    staff = OperatonClient(live_engine.cfg.url, READER, DEMO_PASSWORD)
+    try:
+        pid = staff.start_process("document-access", None, {"documentId": document_id, "accessReason": "核对"})
+    finally:
+        staff.close()
+    _wait(lambda: live_engine.history.instance_state(pid) == "COMPLETED", "the refusal of the request")
+    assert live_engine.history.visited(pid, "AccessRequestNotAccepted") == 1
+    assert _request(sessions, pid) is None

@@ -1,0 +1,36 @@
+"""doorflow.document.decide-access — the owner group's decision on a request to read a confidential document.
+
+An approval grants reading until the engine's ``now()`` at the decision plus the setting
+``document_access_grant_duration``; ``grantExpiresAt`` drives the process's expiry timer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.documents import access
+from workers.parse import choice, opt_str, req_datetime, req_str
+from workers.registry import TaskType
+from workers.runtime import TaskContext
+from workers.tasks.document_vars import whole_number
+
+TASK_TYPE = TaskType.DOCUMENT_DECIDE_ACCESS
+
+
+def business_key(variables: dict[str, Any]) -> str:
+    return f"document-access:{variables.get('accessRequestId')}"
+
+
+def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
+    decision = choice(variables, "accessDecision", ("approve", "refuse"))
+    request = access.decide(
+        ctx.session,
+        whole_number(variables, "accessRequestId"),
+        approved=decision == "approve",
+        decided_by=req_str(variables, "accessApprover"),
+        comment=opt_str(variables, "accessComment"),
+        decided_at=req_datetime(variables, "decidedAt"),
+        grant=access.Policy.from_settings(ctx.settings).grant,
+    )
+    granted = request.granted_until is not None and request.status.value in ("approved", "expired")
+    return {"accessGranted": granted, "grantExpiresAt": request.granted_until if granted else None}
