@@ -19,6 +19,7 @@ from api.routes import (
     calendar,
     changes,
     collection,
+    dashboard,
     documents,
     health,
     hold,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AllowedMethods)
     app.include_router(calendar.router)
     app.include_router(hold.router)
+    app.include_router(dashboard.router)
 
     @app.exception_handler(RequestValidationError)
     async def unparsable(_: Request, exc: RequestValidationError) -> JSONResponse:
