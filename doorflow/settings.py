@@ -268,7 +268,7 @@ class Settings(BaseSettings):
     sales_departments: dict[str, list[str]] = Field(
         default={"销售一部": ["王磊", "李娜"], "销售二部": ["陈杰", "赵敏"]},
         description="Sales departments and their salespeople (names as on the orders), for the dashboard's "
-        "department filter; JSON, e.g. DOORFLOW_SALES_DEPARTMENTS='{\"华东销售部\": [\"王磊\"]}'.",
+        'department filter; JSON, e.g. DOORFLOW_SALES_DEPARTMENTS=\'{"华东销售部": ["王磊"]}\'.',
     )
     aftersales_resolution_target_hours: float = Field(
         default=72.0,
