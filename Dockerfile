@@ -1,6 +1,13 @@
 # doorflow's API, workers and deploy job (one image, the command picks the role):
 #   uvicorn api.main:app (default) | python -m workers.main | python -m doorflow deploy
 # They talk to the Operaton engine over REST (ENGINE_URL); the engine has its own image (engine/Dockerfile).
+# The dashboard's charts: Apache ECharts from the npm package pinned in package.json / package-lock.json,
+# served by the API itself (no CDN), so only its dist file is carried over.
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.11-slim
 WORKDIR /app
 # The factory's local time (UTC+8, no DST) as a POSIX TZ, so "today" (order numbers, "not in the past"
@@ -21,6 +28,7 @@ COPY migrations ./migrations
 COPY bpmn ./bpmn
 COPY templates ./templates
 COPY config ./config
+COPY --from=assets /assets/node_modules/echarts/dist/echarts.min.js ./node_modules/echarts/dist/echarts.min.js
 # Runs from /app (the working directory is first on sys.path), so doorflow finds bpmn/, migrations/
 # and templates/ next to it. A fixed non-root uid, as in the engine image.
 RUN groupadd --system --gid 10001 doorflow \

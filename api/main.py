@@ -20,6 +20,7 @@ from api.routes import (
     changes,
     collection,
     costs,
+    dashboard,
     documents,
     health,
     hold,
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(suppliers.router)
     app.include_router(costs.router)
     app.include_router(risks.router)
+    app.include_router(dashboard.router)
 
     @app.exception_handler(RequestValidationError)
     async def unparsable(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -305,6 +305,20 @@ class Settings(BaseSettings):
         default=ROOT / "config" / "workdays",
         description="Folder of the factory's official holiday schedules (<year>.json; format in README).",
     )
+    # KPI dashboard (api/dashboard/): the sales departments and the after-sales targets of policy 002 考核指标.
+    sales_departments: dict[str, list[str]] = Field(
+        default={"销售一部": ["王磊", "李娜"], "销售二部": ["陈杰", "赵敏"]},
+        description="Sales departments and their salespeople (names as on the orders), for the dashboard's "
+        'department filter; JSON, e.g. DOORFLOW_SALES_DEPARTMENTS=\'{"华东销售部": ["王磊"]}\'.',
+    )
+    aftersales_resolution_target_hours: float = Field(
+        default=72.0,
+        gt=0,
+        description="A ticket resolved within this many hours of its intake counts as resolved in time (解决及时率).",
+    )
+    aftersales_positive_score: int = Field(
+        default=4, ge=1, le=5, description="A revisit with at least this satisfaction score (1-5) is positive (好评)."
+    )
 
     # Cost budget vs actual per order (policy 001 §7): models/costs. Material prices are the price list
     # (table material_prices); the rates below price labour, overhead, rework and replacement doors.

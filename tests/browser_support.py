@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, HttpCredentials, Page, ViewportSize, expect, sync_playwright
 
 from doorflow.settings import ROOT
 
@@ -48,12 +48,15 @@ def chromium() -> Iterator[Browser]:
 
 
 @contextmanager
-def chinese_page(browser: Browser, name: str) -> Iterator[Page]:
-    """A fresh page whose browser speaks zh-CN (Accept-Language and navigator.language) in China's time zone.
+def chinese_page(browser: Browser, name: str, http_credentials: HttpCredentials | None = None) -> Iterator[Page]:
+    """A fresh page whose browser speaks zh-CN (Accept-Language and navigator.language) in China's time zone,
+    optionally answering HTTP Basic challenges with ``http_credentials``.
 
     If the block fails, the page is saved as ``test-artifacts/<name>-failure.png`` for the post-mortem.
     """
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=VIEWPORT)
+    context = browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", viewport=VIEWPORT, http_credentials=http_credentials
+    )
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()

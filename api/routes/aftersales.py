@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
+from api.dashboard.filters import department_people, targets
 from api.deps import EngineDep, FactoryTodayDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import calendar, outbox
@@ -107,6 +108,14 @@ def customer_feedback(number: Line, body: FeedbackIn, session: SessionDep, setti
 @router.get(
     "/reports/after-sales", summary="After-sales statistics: problem types, punctuality, resolution, satisfaction"
 )
-def after_sales_report(session: SessionDep, settings: SettingsDep) -> AfterSalesReport:
+def after_sales_report(
+    session: SessionDep,
+    settings: SettingsDep,
+    start: Annotated[date | None, Query(description="Tickets opened from this day (factory date).")] = None,
+    end: Annotated[date | None, Query(description="Tickets opened up to this day.")] = None,
+    salesperson: Annotated[Line | None, Query(description="Only tickets of this salesperson's orders.")] = None,
+    department: Annotated[Line | None, Query(description="Only tickets of this sales department's orders.")] = None,
+) -> AfterSalesReport:
     today = datetime.now(ZoneInfo(settings.factory_timezone)).date()  # the factory's date, not the host's
-    return service.report(session, calendar.for_folder(settings.workdays_dir), today)
+    scope = service.TicketScope(start, end, salesperson, department_people(settings, department))
+    return service.report(session, calendar.for_folder(settings.workdays_dir), today, scope, targets(settings))

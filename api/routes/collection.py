@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response, status
 
+from api.dashboard.filters import department_people
 from api.deps import FactoryTodayDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import outbox
@@ -120,5 +121,9 @@ def collection_report(
     settings: SettingsDep,
     today: FactoryTodayDep,
     as_of: Annotated[date | None, Query(description="Report day; default today in the factory's time zone.")] = None,
+    start: Annotated[date | None, Query(description="Only installments due from this day.")] = None,
+    salesperson: Annotated[Line | None, Query(description="Only installments of this salesperson's orders.")] = None,
+    department: Annotated[Line | None, Query(description="Only those of this sales department.")] = None,
 ) -> CollectionReport:
-    return service.collection_report(session, as_of or today, settings.collection_ageing_bucket_days)
+    scope = service.CollectionScope(start, salesperson, department_people(settings, department))
+    return service.collection_report(session, as_of or today, settings.collection_ageing_bucket_days, scope)

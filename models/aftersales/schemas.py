@@ -117,3 +117,67 @@ class AfterSalesReport(BaseModel):
         description="The working-day calendar's warnings: a year's official schedule missing (this year; from "
         "November on next year too), invalid schedule files, revisits still due that were counted Monday to Friday.",
     )
+    start: date | None = Field(default=None, description="Tickets opened from this day (factory date), if given.")
+    end: date | None = Field(default=None, description="Tickets opened up to this day, if given.")
+    salesperson: str | None = Field(default=None, description="Only tickets of this salesperson's orders.")
+    in_time_contact_count: int = Field(default=0, description="Contacted tickets contacted by their deadline.")
+    delivered_orders: int = Field(
+        default=0, description="Orders (of the salesperson filter) delivered by the end of the period."
+    )
+    complaint_rate: float | None = Field(
+        default=None, description="Tickets opened in the period ÷ delivered orders (客户投诉率); null when none."
+    )
+    resolution_target_hours: float | None = Field(default=None, description="Resolved within this is in time.")
+    resolved_in_time_count: int = 0
+    timely_resolution_rate: float | None = Field(
+        default=None, description="Resolved within the target hours ÷ resolved (问题解决及时率); null when none."
+    )
+    positive_score: int | None = Field(default=None, description="A revisit score at least this is positive.")
+    revisit_positive_count: int = 0
+    revisit_positive_rate: float | None = Field(
+        default=None, description="Positive revisits ÷ revisits (回访好评率); null when none."
+    )
+
+
+class TicketGroupStats(BaseModel):
+    """Tickets of one problem type, product model or cause in a quarter, with handling times and satisfaction."""
+
+    key: str = Field(description="The group's value (problem type code, product model or cause).")
+    label: str = Field(description="Chinese label.")
+    tickets: int
+    resolved: int
+    mean_handling_hours: float | None = Field(description="Mean hours from intake to resolution of the resolved.")
+    revisited: int
+    mean_satisfaction: float | None
+    positive: int = Field(description="Revisits with a positive score.")
+
+
+class QuarterlyRow(BaseModel):
+    problem_type: str
+    problem_type_label: str
+    product_model: str
+    cause: str
+    tickets: int
+    resolved: int
+    mean_handling_hours: float | None
+    mean_satisfaction: float | None
+
+
+class AfterSalesQuarterly(BaseModel):
+    """The quarterly after-sales statistics for the technical department (000 §5.3, 002): design and craft feedback."""
+
+    year: int
+    quarter: int
+    start: date
+    end: date
+    salesperson: str | None = None
+    ticket_count: int
+    resolved_count: int
+    mean_handling_hours: float | None
+    revisited_count: int
+    mean_satisfaction: float | None
+    positive_score: int
+    by_problem_type: list[TicketGroupStats]
+    by_product_model: list[TicketGroupStats]
+    by_cause: list[TicketGroupStats]
+    rows: list[QuarterlyRow] = Field(description="Problem type × product model × cause.")

@@ -14,12 +14,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Date, Select, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import audit
-from models.aftersales.schemas import AfterSalesReport, FeedbackIn, TicketIn
+from models.aftersales.schemas import (
+    AfterSalesQuarterly,
+    AfterSalesReport,
+    FeedbackIn,
+    QuarterlyRow,
+    TicketGroupStats,
+    TicketIn,
+)
 from models.aftersales.tables import (
+    PROBLEM_TYPE_NAMES,
     TICKET_NUMBER_SEQ,
     RepairDecision,
     ServiceTicket,
@@ -28,8 +36,11 @@ from models.aftersales.tables import (
 )
 from models.calendar import WorkCalendar, report_warnings
 from models.costs import service as costs
+from models.documents import service as documents
+from models.documents.tables import Document, DocumentCategory
 from models.errors import Conflict, InvalidInput, NotFound
-from models.orders.tables import DoorLine, Order
+from models.fulfilment.tables import Shipment
+from models.orders.tables import DOOR_TYPE_NAMES, DoorLine, Order
 
 PROCESS_ID = "after-sales"
 FEEDBACK_MESSAGE = "CustomerFeedback"
@@ -482,52 +493,316 @@ def record_revisit(
 # --- statistics -------------------------------------------------------------------------------
 
 
-def report(session: Session, cal: WorkCalendar, today: date) -> AfterSalesReport:
-    """Problem types, priorities, first-contact punctuality, resolution time and satisfaction.
+@dataclass(frozen=True)
+class TicketScope:
+    """Which tickets a statistic counts: opened from ``start`` to ``end`` (factory dates, inclusive), of the
+    orders of one salesperson and/or of a set of salespeople (a department). Unset parts do not filter."""
+
+    start: date | None = None
+    end: date | None = None
+    salesperson: str | None = None
+    salespeople: frozenset[str] | None = None
+
+    @property
+    def by_people(self) -> bool:
+        return bool(self.salesperson) or self.salespeople is not None
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The after-sales targets of policy 002 考核指标 (settings ``aftersales_resolution_target_hours`` and
+    ``aftersales_positive_score``)."""
+
+    resolution_hours: float = 72.0
+    positive_score: int = 4
+
+
+@dataclass(frozen=True)
+class _Ticket:
+    """A ticket with what the statistics group it by."""
+
+    ticket: ServiceTicket
+    product_model: str
+    cause: str
+
+    @property
+    def handling_hours(self) -> float | None:
+        t = self.ticket
+        return (t.resolved_at - t.opened_at).total_seconds() / 3600 if t.resolved_at is not None else None
+
+
+def _people_filter(query: Select[Any], scope: TicketScope) -> Select[Any]:
+    if scope.salesperson:
+        query = query.where(Order.salesperson == scope.salesperson)
+    if scope.salespeople is not None:
+        query = query.where(Order.salesperson.in_(sorted(scope.salespeople)))
+    return query
+
+
+def _scoped_tickets(session: Session, scope: TicketScope) -> list[_Ticket]:
+    """The one selection every statistic and every list behind a statistic is made from."""
+    if scope.start and scope.end and scope.start > scope.end:
+        raise InvalidInput(("query", "start"), "must not be after end")
+    t = ServiceTicket
+    query: Select[Any] = select(t, DoorLine.door_type).outerjoin(DoorLine, DoorLine.id == t.door_line_id)
+    if scope.by_people:
+        query = _people_filter(query.join(Order, Order.id == t.order_id), scope)
+    if scope.start:
+        query = query.where(cast(t.opened_at, Date) >= scope.start)
+    if scope.end:
+        query = query.where(cast(t.opened_at, Date) <= scope.end)
+    rows = []
+    for ticket, door_type in session.execute(query.order_by(t.id)):
+        model = DOOR_TYPE_NAMES[door_type] if door_type is not None else ticket.product_model
+        if ticket.cause:
+            cause = ticket.cause
+        elif ticket.solved_at_first_contact:
+            cause = "首次联系即解决"
+        else:
+            cause = "（尚未分析）"
+        rows.append(_Ticket(ticket, model, cause))
+    return rows
+
+
+def _delivered_orders(session: Session, scope: TicketScope) -> int:
+    query: Select[Any] = select(func.count()).select_from(Shipment).join(Order, Order.id == Shipment.order_id)
+    query = _people_filter(query.where(Shipment.delivered_on.is_not(None)), scope)
+    if scope.end:
+        query = query.where(Shipment.delivered_on <= scope.end)
+    return int(session.scalar(query) or 0)
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+# The sets of tickets behind the report's figures (the dashboard's drill-down lists select them).
+TICKET_MEASURES = {
+    "tickets": "全部工单",
+    "contacted": "已首次联系",
+    "contact_in_time": "按时首次联系",
+    "contact_late": "首次联系超时",
+    "escalated": "已督办",
+    "resolved": "已解决",
+    "resolved_in_time": "及时解决",
+    "resolved_late": "超时解决",
+    "revisited": "已回访",
+    "revisit_positive": "回访好评",
+    "revisit_not_positive": "回访非好评",
+}
+
+
+def _in_measure(row: _Ticket, measure: str, targets: Targets) -> bool:
+    t = row.ticket
+    contacted = t.first_contact_at is not None
+    in_time = contacted and t.contact_due_at is not None and t.first_contact_at <= t.contact_due_at  # type: ignore[operator]
+    hours = row.handling_hours
+    revisited = t.satisfaction_score is not None
+    positive = revisited and t.satisfaction_score >= targets.positive_score  # type: ignore[operator]
+    tests = {
+        "tickets": True,
+        "contacted": contacted,
+        "contact_in_time": in_time,
+        "contact_late": contacted and not in_time,
+        "escalated": bool(t.escalated),
+        "resolved": hours is not None,
+        "resolved_in_time": hours is not None and hours <= targets.resolution_hours,
+        "resolved_late": hours is not None and hours > targets.resolution_hours,
+        "revisited": revisited,
+        "revisit_positive": positive,
+        "revisit_not_positive": revisited and not positive,
+    }
+    if measure not in tests:
+        raise InvalidInput(("query", "measure"), f"must be one of {', '.join(TICKET_MEASURES)}")
+    return bool(tests[measure])
+
+
+def report_tickets(
+    session: Session,
+    measure: str,
+    scope: TicketScope = TicketScope(),
+    targets: Targets = Targets(),
+    *,
+    problem_type: str | None = None,
+    product_model: str | None = None,
+    cause: str | None = None,
+) -> list[ServiceTicket]:
+    """The tickets behind one figure of ``report`` / ``quarterly_report`` (same scope and targets), optionally
+    of one problem type, product model or cause (as the quarterly report labels them)."""
+    return [
+        r.ticket
+        for r in _scoped_tickets(session, scope)
+        if _in_measure(r, measure, targets)
+        and (problem_type is None or r.ticket.problem_type == problem_type)
+        and (product_model is None or r.product_model == product_model)
+        and (cause is None or r.cause == cause)
+    ]
+
+
+def report(
+    session: Session,
+    cal: WorkCalendar,
+    today: date,
+    scope: TicketScope = TicketScope(),
+    targets: Targets = Targets(),
+) -> AfterSalesReport:
+    """Problem types, priorities, first-contact punctuality, resolution time and satisfaction; complaint rate,
+    timely resolution and revisit positive rates (policy 002 考核指标), of the tickets in ``scope``.
 
     ``today`` is the factory's date: the calendar warns of this year's (and from November on, next
     year's) missing schedule, and of revisits still due that were counted Monday to Friday.
     """
-    t = ServiceTicket
-    by_type = {
-        str(k): int(v) for k, v in session.execute(select(t.problem_type, func.count()).group_by(t.problem_type))
-    }
-    by_priority = {
-        (k or "none"): int(v) for k, v in session.execute(select(t.priority, func.count()).group_by(t.priority))
-    }
-    total = sum(by_type.values())
-    contacted, in_time = session.execute(
-        select(
-            func.count(t.first_contact_at),
-            func.count().filter(t.first_contact_at <= t.contact_due_at),
-        )
-    ).one()
-    escalated = session.scalar(select(func.count()).where(t.escalated.is_(True))) or 0
-    resolved, mean_seconds = session.execute(
-        select(func.count(t.resolved_at), func.avg(func.extract("epoch", t.resolved_at - t.opened_at)))
-    ).one()
-    revisited, mean_score = session.execute(
-        select(func.count(t.satisfaction_score), func.avg(t.satisfaction_score))
-    ).one()
+    rows = _scoped_tickets(session, scope)
+    tickets = [r.ticket for r in rows]
+
+    def count(measure: str) -> int:
+        return sum(1 for r in rows if _in_measure(r, measure, targets))
+
+    by_type: dict[str, int] = {}
+    by_priority: dict[str, int] = {}
+    for t in tickets:
+        by_type[str(t.problem_type)] = by_type.get(str(t.problem_type), 0) + 1
+        by_priority[t.priority or "none"] = by_priority.get(t.priority or "none", 0) + 1
+    contacted, in_time = count("contacted"), count("contact_in_time")
+    resolved_hours = [h for r in rows if (h := r.handling_hours) is not None]
+    scores = [t.satisfaction_score for t in tickets if t.satisfaction_score is not None]
+    delivered = _delivered_orders(session, scope)
     warnings = report_warnings(cal, today)
-    guessed = session.scalars(
-        select(t.ticket_number)
-        .where(t.calendar_warning.is_not(None), t.revisit_done_at.is_(None))
-        .order_by(t.revisit_due_on, t.id)
-    ).all()
+    guessed = [t.ticket_number for t in sorted(tickets, key=lambda t: (t.revisit_due_on or date.max, t.id))
+               if t.calendar_warning is not None and t.revisit_done_at is None]  # fmt: skip
     if guessed:
         shown = "、".join(guessed[:10]) + (f" 等 {len(guessed)} 张" if len(guessed) > 10 else "")
         warnings.append(f"{len(guessed)} 张工单的回访日按周一至周五推算（当年法定节假日安排缺失），请核对：{shown}")
     return AfterSalesReport(
-        ticket_count=total,
+        ticket_count=len(tickets),
         by_problem_type=by_type,
         by_priority=by_priority,
-        contacted_count=int(contacted),
-        first_contact_within_deadline_rate=(int(in_time) / int(contacted)) if contacted else None,
-        escalated_count=int(escalated),
-        resolved_count=int(resolved),
-        mean_resolution_hours=round(float(mean_seconds) / 3600, 2) if mean_seconds is not None else None,
-        revisited_count=int(revisited),
-        mean_satisfaction=round(float(mean_score), 2) if mean_score is not None else None,
+        contacted_count=contacted,
+        first_contact_within_deadline_rate=(in_time / contacted) if contacted else None,
+        escalated_count=count("escalated"),
+        resolved_count=len(resolved_hours),
+        mean_resolution_hours=_mean(resolved_hours),
+        revisited_count=len(scores),
+        mean_satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
         calendar_warnings=warnings,
+        start=scope.start,
+        end=scope.end,
+        salesperson=scope.salesperson,
+        in_time_contact_count=in_time,
+        delivered_orders=delivered,
+        complaint_rate=_share(len(tickets), delivered),
+        resolution_target_hours=targets.resolution_hours,
+        resolved_in_time_count=count("resolved_in_time"),
+        timely_resolution_rate=_share(count("resolved_in_time"), len(resolved_hours)),
+        positive_score=targets.positive_score,
+        revisit_positive_count=count("revisit_positive"),
+        revisit_positive_rate=_share(count("revisit_positive"), len(scores)),
+    )
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    if not 1 <= quarter <= 4:
+        raise InvalidInput(("query", "quarter"), "must be 1, 2, 3 or 4")
+    if not 2000 <= year <= 9998:
+        raise InvalidInput(("query", "year"), "must be between 2000 and 9998")
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return start, end - timedelta(days=1)
+
+
+def _group(key: str, label: str, rows: list[_Ticket], targets: Targets) -> TicketGroupStats:
+    hours = [h for r in rows if (h := r.handling_hours) is not None]
+    scores = [r.ticket.satisfaction_score for r in rows if r.ticket.satisfaction_score is not None]
+    return TicketGroupStats(
+        key=key,
+        label=label,
+        tickets=len(rows),
+        resolved=len(hours),
+        mean_handling_hours=_mean(hours),
+        revisited=len(scores),
+        mean_satisfaction=round(sum(scores) / len(scores), 2) if scores else None,
+        positive=sum(1 for s in scores if s >= targets.positive_score),
+    )
+
+
+def _grouped(rows: list[_Ticket], key: Callable[[_Ticket], str], targets: Targets) -> list[TicketGroupStats]:
+    groups: dict[str, list[_Ticket]] = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(r)
+    stats = [_group(k, PROBLEM_TYPE_NAMES.get(k, k), members, targets) for k, members in groups.items()]  # type: ignore[call-overload]
+    return sorted(stats, key=lambda g: (-g.tickets, g.key))
+
+
+def quarterly_report(
+    session: Session,
+    year: int,
+    quarter: int,
+    targets: Targets = Targets(),
+    *,
+    salesperson: str | None = None,
+    salespeople: frozenset[str] | None = None,
+) -> AfterSalesQuarterly:
+    """Tickets opened in the quarter by problem type, product model (the door line's door type, else the model
+    the customer named) and cause (the technical analysis), with handling times and satisfaction."""
+    start, end = quarter_bounds(year, quarter)
+    rows = _scoped_tickets(session, TicketScope(start, end, salesperson, salespeople))
+    total = _group("all", "合计", rows, targets)
+    combos: dict[tuple[str, str, str], list[_Ticket]] = {}
+    for r in rows:
+        combos.setdefault((str(r.ticket.problem_type), r.product_model, r.cause), []).append(r)
+    combined = []
+    for (ptype, model, cause), members in sorted(combos.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        g = _group(ptype, model, members, targets)
+        combined.append(
+            QuarterlyRow(
+                problem_type=ptype,
+                problem_type_label=PROBLEM_TYPE_NAMES.get(ptype, ptype),  # type: ignore[call-overload]
+                product_model=model,
+                cause=cause,
+                tickets=g.tickets,
+                resolved=g.resolved,
+                mean_handling_hours=g.mean_handling_hours,
+                mean_satisfaction=g.mean_satisfaction,
+            )
+        )
+    return AfterSalesQuarterly(
+        year=year,
+        quarter=quarter,
+        start=start,
+        end=end,
+        salesperson=salesperson,
+        ticket_count=total.tickets,
+        resolved_count=total.resolved,
+        mean_handling_hours=total.mean_handling_hours,
+        revisited_count=total.revisited,
+        mean_satisfaction=total.mean_satisfaction,
+        positive_score=targets.positive_score,
+        by_problem_type=_grouped(rows, lambda r: str(r.ticket.problem_type), targets),
+        by_product_model=_grouped(rows, lambda r: r.product_model, targets),
+        by_cause=_grouped(rows, lambda r: r.cause, targets),
+        rows=combined,
+    )
+
+
+QUARTERLY_KIND = "aftersales_quarterly"
+
+
+def quarterly_document(
+    session: Session, year: int, quarter: int, targets: Targets, *, actor: str, generated_on: date
+) -> Document:
+    """Render the quarterly statistics (templates/aftersales-quarterly.html.j2) as the next version of its document."""
+    data = quarterly_report(session, year, quarter, targets)
+    return documents.store(
+        session,
+        subject=f"aftersales:{year}-Q{quarter}",
+        kind=QUARTERLY_KIND,
+        category=DocumentCategory.CUSTOMER,
+        title=f"{year}年第{quarter}季度售后服务统计报告",
+        template="aftersales-quarterly.html.j2",
+        context={"report": data.model_dump(), "generated_on": generated_on, "problem_types": PROBLEM_TYPE_NAMES},
+        actor=actor,
     )

@@ -31,6 +31,18 @@ class ProblemType(enum.StrEnum):
     OTHER = "other"
 
 
+# Chinese names of the problem types, for the statistics, the dashboard and the quarterly report.
+PROBLEM_TYPE_NAMES = {
+    ProblemType.INSTALLATION: "安装问题",
+    ProblemType.LOCK_HARDWARE: "锁具五金",
+    ProblemType.HINGE_ALIGNMENT: "合页/门体下沉",
+    ProblemType.SEAL_INSULATION: "密封/隔音保温",
+    ProblemType.SURFACE_FINISH: "表面处理",
+    ProblemType.STRUCTURE: "门体结构",
+    ProblemType.OTHER: "其他",
+}
+
+
 class Severity(enum.StrEnum):
     CRITICAL = "critical"
     HIGH = "high"

@@ -133,3 +133,6 @@ class CollectionReport(BaseModel):
     overdue_count: int
     ageing: list[AgeingBucket]
     risk_customers: list[str]
+    start: date | None = Field(default=None, description="Only installments due from this day, if given.")
+    salesperson: str | None = Field(default=None, description="Only installments of this salesperson's orders.")
+    due_count: int = Field(default=0, description="Installments due on or before as_of (from start).")

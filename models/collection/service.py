@@ -736,17 +736,65 @@ def _days_overdue(inst: Installment, as_of: date) -> int:
     return (as_of - inst.due_date).days if inst.balance > 0 and inst.due_date < as_of else 0
 
 
-def collection_report(session: Session, as_of: date, bucket_days: Sequence[int]) -> CollectionReport:
+@dataclass(frozen=True)
+class CollectionScope:
+    """Which installments the collection report counts: due from ``start`` (if given) up to its ``as_of``, of the
+    orders of one salesperson and/or of a set of salespeople (a department)."""
+
+    start: date | None = None
+    salesperson: str | None = None
+    salespeople: frozenset[str] | None = None
+
+    @property
+    def filtered(self) -> bool:
+        return self.start is not None or bool(self.salesperson) or self.salespeople is not None
+
+
+def _due(session: Session, as_of: date, scope: CollectionScope) -> list[Installment]:
+    """The one selection the collection report and the lists behind its figures are made from."""
+    if scope.start is not None and scope.start > as_of:
+        raise InvalidInput(("query", "start"), "must not be after as_of")
+    query = select(Installment).where(Installment.due_date <= as_of)
+    if scope.start is not None:
+        query = query.where(Installment.due_date >= scope.start)
+    if scope.salesperson or scope.salespeople is not None:
+        query = query.join(Order, Order.id == Installment.order_id)
+        if scope.salesperson:
+            query = query.where(Order.salesperson == scope.salesperson)
+        if scope.salespeople is not None:
+            query = query.where(Order.salesperson.in_(sorted(scope.salespeople)))
+    return list(session.scalars(query.order_by(Installment.due_date, Installment.id)))
+
+
+def _bucket_bounds(bucket_days: Sequence[int]) -> list[tuple[int, int | None]]:
+    bounds: list[tuple[int, int | None]] = []
+    low = 1
+    for high in [*sorted(set(bucket_days)), None]:
+        bounds.append((low, high))
+        if high is not None:
+            low = high + 1
+    return bounds
+
+
+def _in_bucket(inst: Installment, as_of: date, low: int, high: int | None) -> bool:
+    days = _days_overdue(inst, as_of)
+    return days >= low and (high is None or days <= high)
+
+
+def collection_report(
+    session: Session,
+    as_of: date,
+    bucket_days: Sequence[int],
+    scope: CollectionScope = CollectionScope(),
+) -> CollectionReport:
     """Collection rate, overdue amount and ageing as of a day, computed from the stored installments."""
-    due = list(session.scalars(select(Installment).where(Installment.due_date <= as_of)))
+    due = _due(session, as_of, scope)
     # A cancelled installment was due only as far as it had been paid.
     due_amount = sum((i.paid_amount if i.status == InstallmentStatus.CANCELLED else i.amount for i in due), ZERO)
     collected = sum((i.paid_amount for i in due), ZERO)
-    bounds = sorted(set(bucket_days))
     buckets: list[AgeingBucket] = []
-    low = 1
-    for high in [*bounds, None]:
-        members = [i for i in due if (d := _days_overdue(i, as_of)) >= low and (high is None or d <= high)]
+    for low, high in _bucket_bounds(bucket_days):
+        members = [i for i in due if _in_bucket(i, as_of, low, high)]
         buckets.append(
             AgeingBucket(
                 label=f"{low}-{high}天" if high is not None else f"{low}天以上",
@@ -756,10 +804,7 @@ def collection_report(session: Session, as_of: date, bucket_days: Sequence[int])
                 count=len(members),
             )
         )
-        if high is not None:
-            low = high + 1
     overdue = [i for i in due if _days_overdue(i, as_of) > 0]
-    risk = session.scalars(select(CustomerRiskFlag.customer_name).distinct().order_by(CustomerRiskFlag.customer_name))
     return CollectionReport(
         as_of=as_of,
         due_amount=due_amount,
@@ -768,8 +813,58 @@ def collection_report(session: Session, as_of: date, bucket_days: Sequence[int])
         overdue_amount=sum((i.balance for i in overdue), ZERO),
         overdue_count=len(overdue),
         ageing=buckets,
-        risk_customers=list(risk),
+        risk_customers=_risk_customers(session, due, scope),
+        start=scope.start,
+        salesperson=scope.salesperson,
+        due_count=len(due),
     )
+
+
+def _risk_customers(session: Session, due: list[Installment], scope: CollectionScope) -> list[str]:
+    """Customers with a risk flag; with a filter, only those with installments in the report."""
+    flagged = session.scalars(
+        select(CustomerRiskFlag.customer_name).distinct().order_by(CustomerRiskFlag.customer_name)
+    ).all()
+    if not scope.filtered:
+        return list(flagged)
+    mine = {i.customer_name for i in due}
+    return [name for name in flagged if name in mine]
+
+
+COLLECTION_MEASURES = {"due": "到期应收", "overdue": "逾期未收"}
+
+
+def report_installments(
+    session: Session,
+    as_of: date,
+    bucket_days: Sequence[int],
+    measure: str,
+    scope: CollectionScope = CollectionScope(),
+    *,
+    bucket: int | None = None,
+    customer_name: str | None = None,
+) -> list[Installment]:
+    """The installments behind a figure of ``collection_report`` (same day, buckets and scope): all due
+    (``due``), the overdue ones (``overdue``), or those of one ageing bucket (``bucket``: its index)."""
+    if measure not in COLLECTION_MEASURES:
+        raise InvalidInput(("query", "measure"), f"must be one of {', '.join(COLLECTION_MEASURES)}")
+    bounds = _bucket_bounds(bucket_days)
+    if bucket is not None and not 0 <= bucket < len(bounds):
+        raise InvalidInput(("query", "bucket"), f"must be between 0 and {len(bounds) - 1}")
+    rows = _due(session, as_of, scope)
+    if measure == "overdue":
+        rows = [i for i in rows if _days_overdue(i, as_of) > 0]
+    if bucket is not None:
+        low, high = bounds[bucket]
+        rows = [i for i in rows if _in_bucket(i, as_of, low, high)]
+    if customer_name is not None:
+        rows = [i for i in rows if i.customer_name == customer_name]
+    return rows
+
+
+def days_overdue(inst: Installment, as_of: date) -> int:
+    """Days past due of an installment with a balance (0 when paid or not yet due)."""
+    return _days_overdue(inst, as_of)
 
 
 # --- re-planning after a price change -----------------------------------------------------------

@@ -20,6 +20,8 @@ class MonthKpis(BaseModel):
     month: str = Field(description="YYYY-MM of the order's receipt.")
     orders: int
     completed: int
+    delays: int = Field(default=0, description="Production delays of these orders.")
+    delay_days: int = Field(default=0, description="Days those delays moved the due dates, in total.")
 
 
 class OrderKpis(BaseModel):
@@ -47,3 +49,8 @@ class OrderKpis(BaseModel):
         description="The working-day calendar's warnings: a year's official schedule missing (this year; from "
         "November on next year too), invalid schedule files, open production plans counted Monday to Friday.",
     )
+    on_time_count: int = Field(default=0, description="Delivered on or before the promised date.")
+    inspected_count: int = Field(default=0, description="Orders with a first final inspection.")
+    inspection_first_pass_count: int = Field(default=0, description="First final inspections passed.")
+    acceptance_checked_count: int = Field(default=0, description="Orders with a first customer acceptance.")
+    acceptance_first_pass_count: int = Field(default=0, description="First customer acceptances passed.")
