@@ -76,7 +76,7 @@ OUTPUTS: dict[TaskType, Outputs] = {
         "craftDocument": "GY-基准",
         "customerName": "基准测试客户",
         "productionDueDate": "2099-06-01",
-        "productionDueAt": FAR,
+        "productionDueAt": FAR.strftime("%Y-%m-%dT%H:%M:%SZ"),  # a String: the timer cycle splices it
         "dueCheckInterval": "P1D",
         "delayReportOpen": False,
         "stageCount": STAGE_COUNT,
