@@ -192,6 +192,27 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """The lifecycle benchmark on a stack of its own: throughput, per-step overhead, costs, targets."""
+    from doorflow.bench import run as bench
+
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip()) if args.parts else bench.PARTS
+    unknown = set(parts) - set(bench.PARTS)
+    if unknown:
+        say(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(bench.PARTS)}")
+        return 2
+    opts = bench.Options.quick_run(parts) if args.quick else bench.Options(parts=parts)
+    for name in ("orders", "window", "step_seconds", "api_seconds", "api_rate", "phase_timeout_s"):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(opts, name, value)
+    try:
+        return bench.run(opts, say)
+    except (EngineUnavailable, JavaNotFound) as exc:
+        say(f"cannot start the engine: {exc}")
+        return 2
+
+
 def main() -> None:
     os.chdir(ROOT)
     parser = argparse.ArgumentParser(prog="doorflow")
@@ -205,6 +226,16 @@ def main() -> None:
         func=cmd_demo
     )
     sub.add_parser("deploy", help="migrate the database and deploy bpmn/ to the engine").set_defaults(func=cmd_deploy)
+    b = sub.add_parser("bench", help="lifecycle benchmark on a stack of its own (not part of the test run)")
+    b.add_argument("--quick", action="store_true", help="small sizes: a 2 to 3 minute run that every part runs in")
+    b.add_argument("--orders", type=int, help="orders per lifecycle phase (default 24; quick 4)")
+    b.add_argument("--window", type=int, help="orders in flight in a lifecycle phase (default 8; quick 4)")
+    b.add_argument("--step-seconds", type=float, help="arrivals of the half-load phase, seconds (default 90)")
+    b.add_argument("--api-seconds", type=float, help="length of the order-creation phase, seconds (default 20)")
+    b.add_argument("--api-rate", type=float, help="order creations per second (default 50)")
+    b.add_argument("--phase-timeout-s", type=float, help="give up on a phase after this many seconds")
+    b.add_argument("--parts", help="comma list of lifecycle,noop,steps,cluster,api (default: all)")
+    b.set_defaults(func=cmd_bench)
     e = sub.add_parser("element-templates", help="write Modeler element templates from the task registry")
     e.add_argument("--check", action="store_true", help="fail if the committed file is stale")
     e.set_defaults(func=cmd_element_templates)

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     worker_max_tasks: int = Field(default=50, ge=1, description="Most tasks fetched in one long poll.")
     worker_concurrency: int = Field(default=8, ge=1, description="Handlers run at once per worker process.")
     worker_long_poll_ms: int = Field(default=20_000, description="How long one fetch waits for tasks to appear.")
+    worker_noop: bool = Field(
+        default=False,
+        description="Benchmark only (./dev bench): complete every task with placeholder variables, touch no store.",
+    )
     retry_backoff_base_ms: int = Field(default=2_000, description="First retry back-off; doubles per failed try.")
     retry_backoff_max_ms: int = 300_000
     message_dispatch_interval_s: float = Field(

@@ -19,6 +19,7 @@ from doorflow import messages
 from doorflow.operaton import OperatonClient
 from doorflow.settings import Settings, get_settings
 from models.db import make_engine, make_sessionmaker
+from workers import noop
 from workers.external import ClientConfig, Execute, ExternalTaskClient, LockedTask
 from workers.registry import TASKS, TaskType
 from workers.runtime import Heartbeat, Outcome, TaskIdentity, outcome_of_failure, run_once
@@ -62,11 +63,27 @@ def make_executor(factory: sessionmaker[Session], settings: Settings) -> Execute
     return execute
 
 
-async def serve(settings: Settings) -> None:
-    if not settings.database_url:
-        raise SystemExit("DATABASE_URL is not set")
-    factory = make_sessionmaker(make_engine(settings.database_url))
-    cfg = ClientConfig(
+def make_noop_executor() -> Execute:
+    """The benchmark's no-op edge (``worker_noop``): the happy path's variables at once, no store."""
+    types = {t.value: t for t in TASKS}
+
+    def execute(task: LockedTask) -> Outcome:
+        return noop.outcome(types[task.topic], task)
+
+    return execute
+
+
+async def serve_noop(settings: Settings, cfg: ClientConfig) -> None:
+    client = ExternalTaskClient(cfg, make_noop_executor())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, client.stop)
+    log.info("workers %s: serving %d topics with no-op handlers (benchmark)", cfg.worker_id, len(cfg.topics))
+    await client.serve()
+
+
+def client_config(settings: Settings) -> ClientConfig:
+    return ClientConfig(
         base_url=settings.engine_url,
         username=settings.engine_user,
         password=settings.engine_password,
@@ -77,6 +94,16 @@ async def serve(settings: Settings) -> None:
         long_poll_ms=settings.worker_long_poll_ms,
         heartbeat_interval_s=settings.worker_heartbeat_interval_s,
     )
+
+
+async def serve(settings: Settings) -> None:
+    cfg = client_config(settings)
+    if settings.worker_noop:
+        await serve_noop(settings, cfg)
+        return
+    if not settings.database_url:
+        raise SystemExit("DATABASE_URL is not set")
+    factory = make_sessionmaker(make_engine(settings.database_url))
     heartbeat = Heartbeat(factory, cfg.worker_id)
     client = ExternalTaskClient(cfg, make_executor(factory, settings), heartbeat.beat)
     engine = OperatonClient(settings.engine_url, settings.engine_user, settings.engine_password)
