@@ -65,10 +65,24 @@ def _claim(
 
 
 IDEMPOTENT = Depends(_claim)
+KEY_CONFLICT = "The Idempotency-Key was already used for a different request to this route; nothing is stored."
 
 
 class IdempotentRoute(APIRoute):
-    """Stores the answer of a route that claimed an Idempotency-Key, and sends the stored one for repeats."""
+    """Stores the answer of a route that claimed an Idempotency-Key, and sends the stored one for repeats.
+
+    A route with ``IDEMPOTENT`` documents the 409 of a key used for a different request, added to the
+    route's own 409 (if it has one) so that no creation route can forget it.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if any(dependency is IDEMPOTENT for dependency in self.dependencies):
+            own = self.responses.get(409) or self.responses.get("409")
+            also = f"Or: the{KEY_CONFLICT.removeprefix('The')}"
+            description = KEY_CONFLICT if own is None else f"{own['description']} {also}"
+            responses = {code: answer for code, answer in self.responses.items() if str(code) != "409"}
+            self.responses = {**responses, 409: {**(own or {}), "description": description}}
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

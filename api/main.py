@@ -9,11 +9,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.methods import AllowedMethods
+from api.openapi import document_error_bodies
 from api.routes import (
     aftersales,
     calendar,
@@ -95,6 +98,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def unparsable(_: Request, exc: RequestValidationError) -> JSONResponse:
         return AsciiJSONResponse(status_code=422, content={"detail": jsonable_encoder(exc.errors())})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def unreadable_body(request: Request, exc: StarletteHTTPException) -> Response:
+        """A body that is not text (not UTF-8) is a 422 naming the body, like one that is not JSON.
+
+        FastAPI answers it with a bare 400 ("There was an error parsing the body") that no route documents.
+        """
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            detail = [{"type": "json_invalid", "loc": ["body"], "msg": "the body is not UTF-8 JSON text", "input": {}}]
+            return JSONResponse(status_code=422, content={"detail": detail})
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(InvalidInput)
     async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:
         detail = [{"type": "value_error", "loc": list(exc.loc), "msg": exc.message}]
@@ -116,6 +130,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(EngineRejected)
     async def engine_refused(_: Request, exc: EngineRejected) -> JSONResponse:
         return JSONResponse(status_code=502, content={"detail": f"The process engine refused the request: {exc}"})
+
+    generated_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """The generated document, with the error answers' body added once (see api.openapi)."""
+        first = app.openapi_schema is None
+        document = generated_openapi()
+        return document_error_bodies(document) if first else document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     return app
 

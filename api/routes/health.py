@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.deps import EngineDep, SettingsDep
 from doorflow.operaton import EngineRejected, EngineUnreachable
 from models.ops import service
+from models.ops.schemas import HealthOut
 
 router = APIRouter(tags=["ops"])
 
@@ -59,7 +60,10 @@ def live() -> dict[str, str]:
 @router.get(
     "/health",
     summary="Status of the database, the engine and the workers",
-    responses={503: {"description": "At least one part is down; `down` names which."}},
+    responses={
+        200: {"model": HealthOut, "description": "Every part is up."},
+        503: {"model": HealthOut, "description": "At least one part is down; `down` names which."},
+    },
 )
 def health(request: Request, settings: SettingsDep, engine: EngineDep) -> JSONResponse:
     database, workers = _database_and_workers(request, settings.worker_heartbeat_stale_s)

@@ -17,7 +17,10 @@ router = APIRouter(prefix="/orders", tags=["orders"])
 @router.get(
     "/{order_id}/timeline",
     summary="What happened to an order and where it stands now",
-    responses={404: {"description": "No such order."}},
+    responses={
+        404: {"description": "No such order."},
+        503: {"description": "The engine is unreachable, so the current steps are unknown; retry later."},
+    },
 )
 def get_timeline(order_id: Id, session: SessionDep, history: HistoryDep) -> TimelineOut:
     order = service.get_order(session, order_id)
