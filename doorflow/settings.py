@@ -369,6 +369,11 @@ class Settings(BaseSettings):
         description="How long an approved request to read a confidential document lasts (ISO 8601 duration).",
     )
 
+    # KPI dashboard (api/dashboard): how many of the newest document reads and refusals its read-log panel counts.
+    dashboard_read_log_rows: int = Field(
+        default=500, ge=1, le=100_000, description="Newest entries of the document read log the dashboard shows."
+    )
+
     @property
     def engine_dir(self) -> Path:
         return self.state_dir / "engine"

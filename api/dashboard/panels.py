@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -24,9 +25,17 @@ from models.aftersales import service as aftersales
 from models.aftersales.tables import PROBLEM_TYPE_NAMES, ServiceTicket
 from models.collection import service as collection
 from models.collection.service import KIND_NAMES
+from models.costs import service as costs
+from models.documents import access as document_access
+from models.documents.tables import ReadOutcome
 from models.errors import InvalidInput
 from models.orders.tables import OrderStatus
+from models.production.service import supplier_policy
 from models.reports import service as reports
+from models.risks import service as risks
+from models.risks.schemas import CATEGORY_LABELS, LEVEL_LABELS
+from models.risks.tables import RiskCategory, RiskStatus
+from models.suppliers import service as suppliers
 
 Kind = Literal["text", "int", "number", "rate", "money", "date"]
 
@@ -344,6 +353,79 @@ def risk_customers(ctx: Context) -> PanelData:
     return PanelData(rows=rows, cards=[_card("风险客户", len(rows))])
 
 
+# --- suppliers, cost, risk, document reads -------------------------------------------------------------------------
+
+
+def supplier_scores(ctx: Context) -> PanelData:
+    """The scorecards GET /suppliers/scorecards returns (the purchase step picks by class, then by score)."""
+    cards = suppliers.scorecards(ctx.session, supplier_policy(ctx.settings))
+    rows = [
+        {"supplier": c["name"], "klass": c["class_label"], "score": Decimal(str(c["score"])),
+         "quality": Decimal(str(c["quality_score"])), "on_time": Decimal(str(c["lead_time_score"])),
+         "price": Decimal(str(c["price_score"])), "service": Decimal(str(c["service_score"])),
+         "may_order": "是" if c["may_receive_orders"] else "否"}
+        for c in cards
+    ]  # fmt: skip
+    barred = sum(1 for c in cards if not c["may_receive_orders"])
+    return PanelData(rows=rows, cards=[_card("供应商", len(rows)), _card("不可下单", barred)])
+
+
+def order_costs(ctx: Context) -> PanelData:
+    """GET /reports/costs: budget against actual cost per order, flagged beyond the configured overrun share."""
+    f = ctx.filters
+    r = costs.report(ctx.session, start=f.start, end=f.end, salesperson=f.salesperson)
+    rows = [
+        {"order_number": o.order_number, "customer": o.customer_name, "budget": o.budget_total,
+         "actual": o.actual_total, "variance": o.variance, "over_budget": "超支" if o.over_budget else "",
+         "_link": f"/orders/{o.order_id}/cost"}
+        for o in r.rows
+        if f.salespeople is None or o.salesperson in f.salespeople
+    ]  # fmt: skip
+    return PanelData(
+        rows=rows,
+        cards=[
+            _card("有预算订单", r.orders),
+            _card("超支订单", r.over_budget),
+            _card("预算合计", r.budget_total, "money"),
+            _card("实际合计", r.actual_total, "money"),
+        ],
+    )
+
+
+def risk_categories(ctx: Context) -> PanelData:
+    """GET /reports/risks: open risks per category; each bar opens the list of those risks."""
+    f = ctx.filters
+    r = risks.report(ctx.session, start=f.start, end=f.end, salesperson=f.salesperson)
+    rows = [{"category": c.label, "open": c.count, "_link": ctx.link("risks", category=c.key)} for c in r.by_category]
+    return PanelData(
+        rows=rows,
+        cards=[_card("登记风险", r.risks), _card("未关闭", r.open_risks), _card("未关闭高风险", len(r.open_high))],
+    )
+
+
+def document_reads(ctx: Context) -> PanelData:
+    """GET /reports/document-reads: every read and every refusal of a document, newest first."""
+    f = ctx.filters
+    zone = ZoneInfo(ctx.settings.factory_timezone)
+    start = datetime.combine(f.start, time(), zone) if f.start else None
+    end = datetime.combine(f.end + timedelta(days=1), time(), zone) if f.end else None
+    log = document_access.read_log(
+        ctx.session, start=start, end=end, document_id=None, reader=None, outcome=None, confidential_only=False,
+        limit=ctx.settings.dashboard_read_log_rows,
+    )  # fmt: skip
+    by_day: dict[date, dict[str, int]] = {}
+    for read, _doc in log.entries:
+        day = read.read_at.astimezone(zone).date()
+        counts = by_day.setdefault(day, {"reads": 0, "refusals": 0})
+        counts["reads" if read.outcome == ReadOutcome.READ else "refusals"] += 1
+    rows = [{"day": day, **counts} for day, counts in sorted(by_day.items())]
+    return PanelData(
+        rows=rows,
+        cards=[_card("查阅", log.reads), _card("拒绝", log.refusals)],
+        subtitle=f"最近 {len(log.entries)} 条记录",
+    )
+
+
 FINANCE = (*MANAGERS, "finance")
 
 # --- the panels, in page order -------------------------------------------------------------------------------------
@@ -396,6 +478,25 @@ PANELS: tuple[Panel, ...] = (
            Column("overdue_balance", "逾期余额（元）", "money"), Column("flags", "风险标记次数", "int")),
           "customer", (Series("open_balance"), Series("overdue_balance")), risk_customers, groups=FINANCE,
           axis_names=("元", "")),
+    Panel("supplier-scores", "供应商", "供应商评分与等级",
+          (Column("supplier", "供应商"), Column("klass", "等级"), Column("score", "综合得分", "number"),
+           Column("quality", "质量得分", "number"), Column("on_time", "交期得分", "number"),
+           Column("price", "价格得分", "number"), Column("service", "服务得分", "number"),
+           Column("may_order", "可下单")),
+          "supplier", (Series("score"), Series("quality", "line")), supplier_scores,
+          groups=(*MANAGERS, "purchasing"), axis_names=("分", "")),
+    Panel("order-costs", "成本与风险", "订单成本：预算与实际",
+          (Column("order_number", "订单号"), Column("customer", "客户"), Column("budget", "预算（元）", "money"),
+           Column("actual", "实际（元）", "money"), Column("variance", "差异（元）", "money"),
+           Column("over_budget", "超支")),
+          "order_number", (Series("budget"), Series("actual")), order_costs, groups=FINANCE,
+          axis_names=("元", "")),
+    Panel("risk-categories", "成本与风险", "未关闭风险（按类别）",
+          (Column("category", "类别"), Column("open", "未关闭", "int")),
+          "category", (Series("open"),), risk_categories, groups=(*MANAGERS, "project")),
+    Panel("document-reads", "文档", "文档查阅记录",
+          (Column("day", "日期", "date"), Column("reads", "查阅", "int"), Column("refusals", "拒绝", "int")),
+          "day", (Series("reads"), Series("refusals")), document_reads, groups=MANAGERS, axis_names=("次", "")),
 )  # fmt: skip
 
 
@@ -490,6 +591,26 @@ def installment_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, 
     ]  # fmt: skip
 
 
+def risk_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, Any]]:
+    f = ctx.filters
+    raw = _param(params, "category")
+    try:
+        category = RiskCategory(raw) if raw is not None else None
+    except ValueError as exc:
+        raise InvalidInput(
+            ("query", "category"), f"unknown category; known: {[c.value for c in RiskCategory]}"
+        ) from exc
+    rows = risks.report_rows(
+        ctx.session, start=f.start, end=f.end, salesperson=f.salesperson, status=RiskStatus.OPEN, category=category
+    )
+    return [
+        {"id": r.id, "order_id": r.order_id, "category": CATEGORY_LABELS[r.category],
+         "level": LEVEL_LABELS[r.level], "title": r.title, "owner": r.owner_user or r.owner_group,
+         "raised_at": r.raised_at.date(), "measures": r.measures}
+        for r in rows
+    ]  # fmt: skip
+
+
 LISTS: tuple[DrillList, ...] = (
     DrillList("orders", "订单清单",
               (Column("order_number", "订单号"), Column("customer", "客户"), Column("salesperson", "业务员"),
@@ -514,6 +635,11 @@ LISTS: tuple[DrillList, ...] = (
                Column("paid", "已付（元）", "money"), Column("balance", "余额（元）", "money"),
                Column("days_overdue", "逾期天数", "int"), Column("status", "状态")),
               installment_list, ("measure", "bucket", "customer")),
+    DrillList("risks", "未关闭风险清单",
+              (Column("id", "编号", "int"), Column("order_id", "订单", "int"), Column("category", "类别"),
+               Column("level", "等级"), Column("title", "风险"), Column("owner", "负责"),
+               Column("raised_at", "登记日期", "date"), Column("measures", "措施")),
+              risk_list, ("category",)),
 )  # fmt: skip
 
 

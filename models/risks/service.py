@@ -209,13 +209,16 @@ def list_risks(
     return list(session.scalars(query))
 
 
-def report(
-    session: Session, *, start: date | None = None, end: date | None = None, salesperson: str | None = None
-) -> RiskReport:
-    """Counts for the dashboard: open risks by category and level, all by status and source, open high risks.
-
-    ``start``/``end`` bound the day a risk was raised; ``salesperson`` selects the orders of one salesperson.
-    """
+def report_rows(
+    session: Session,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    salesperson: str | None = None,
+    status: RiskStatus | None = None,
+    category: RiskCategory | None = None,
+) -> list[Risk]:
+    """The risks the report counts (raised in the period, of one salesperson's orders): its drill-down list too."""
     if start and end and start > end:
         raise InvalidInput(("query", "start"), "must not be after end")
     query = select(Risk).order_by(Risk.raised_at, Risk.id)
@@ -225,7 +228,21 @@ def report(
         query = query.where(cast(Risk.raised_at, Date) <= end)
     if salesperson:
         query = query.where(Risk.order_id.in_(select(Order.id).where(Order.salesperson == salesperson)))
-    risks = list(session.scalars(query))
+    if status is not None:
+        query = query.where(Risk.status == status)
+    if category is not None:
+        query = query.where(Risk.category == category)
+    return list(session.scalars(query))
+
+
+def report(
+    session: Session, *, start: date | None = None, end: date | None = None, salesperson: str | None = None
+) -> RiskReport:
+    """Counts for the dashboard: open risks by category and level, all by status and source, open high risks.
+
+    ``start``/``end`` bound the day a risk was raised; ``salesperson`` selects the orders of one salesperson.
+    """
+    risks = report_rows(session, start=start, end=end, salesperson=salesperson)
     open_ = [r for r in risks if r.status == RiskStatus.OPEN]
 
     def count(items: list[Risk], attr: str, labels: Mapping[Any, str]) -> list[RiskCount]:
