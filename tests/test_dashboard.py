@@ -24,7 +24,12 @@ from models.aftersales.schemas import TicketIn
 from models.collection import service as collection
 from models.collection.schemas import ScheduleItem
 from models.collection.tables import Installment, InstallmentStatus
+from models.costs import service as costs
+from models.costs.tables import AccrualKind
 from models.db import unit_of_work
+from models.documents import access
+from models.documents import service as documents
+from models.documents.tables import DocumentCategory
 from models.fulfilment.tables import Acceptance, Shipment
 from models.orders.schemas import OrderIn
 from models.orders.service import OrderLimits, create_order
@@ -34,8 +39,12 @@ from models.production.tables import (
     DelayCause,
     Inspection,
     InspectionKind,
+    Material,
     ProductionDelay,
     ProductionPlan,
+    PurchaseOrder,
+    PurchaseStatus,
+    Supplier,
 )
 from models.reports import service as reports
 from tests.conftest import order_payload
@@ -136,6 +145,21 @@ def data(sessions: sessionmaker[Session], seller: str) -> dict[str, Any]:
         first.status = InstallmentStatus.PAID
         overdue = s.scalars(select(Installment).where(Installment.order_id == late.id, Installment.seq == 2)).one()
         collection.flag_customer_risk(s, overdue.id, actor="test")
+        for supplier in s.scalars(select(Supplier)):  # every scorecard row links to its purchase orders
+            material = s.scalars(select(Material)).first()
+            assert material is not None
+            s.add(PurchaseOrder(number=f"PO-DASH-{supplier.id}", order_id=late.id, material_id=material.id,
+                                supplier_id=supplier.id, quantity=Decimal("2"),
+                                status=PurchaseStatus.ORDERED))  # fmt: skip
+        costs.create_budget(s, on_time.id, f"test:{on_time.order_number}", actor="test")  # the cost panel's row
+        costs.accrue(s, on_time.id, AccrualKind.STAGE_WORK, "dashboard-test", Decimal("120.00"), "下料 完工", {},
+                     actor="test")  # fmt: skip
+        doc = documents.store(
+            s, subject=f"order:{on_time.id}", kind="dashboard_test", category=DocumentCategory.CUSTOMER,
+            title="看板测试文档", template="_base.html.j2", context={"title": "看板测试文档"}, actor="test",
+            order_id=on_time.id,
+        )  # fmt: skip
+        access.read(s, doc.id, "wanglei", "html", access.Policy.from_settings(Settings()), datetime.now(UTC))
         return {"orders": [o.id for o in orders]}
 
 
@@ -259,14 +283,25 @@ def test_every_panel_renders_links_and_exports_what_its_json_shows(client: TestC
 
 
 def test_list_exports_equal_their_json(client: TestClient) -> None:
+    panels = client.get("/dashboard/api/panels", params=SCOPE).json()
+    links: dict[str, list[str]] = {}  # list key -> the panel links that open it (some lists need a row's id)
+    for panel in panels:
+        for url in [row["_link"] for row in panel["rows"]] + [c["link"] for c in panel["cards"] if c.get("link")]:
+            key = url.split("?")[0].rsplit("/", 1)[-1]
+            links.setdefault(key, []).append(url.replace("/dashboard/list/", "/dashboard/api/lists/"))
     for drill in LISTS:
-        listed = client.get(f"/dashboard/api/lists/{drill.key}", params=SCOPE).json()
-        sheet = load_workbook(io.BytesIO(client.get(listed["export"]).content)).worksheets[0]
-        values = list(sheet.iter_rows(values_only=True))
-        assert list(values[0]) == [c.title for c in drill.columns]
-        expected = [[_json_cell(row[c.key], c.kind) for c in drill.columns] for row in listed["rows"]]
-        got = [[_cell(v.date() if isinstance(v, datetime) else v) for v in line] for line in values[1:]]
-        assert got == expected and len(got) > 0, drill.key
+        assert drill.key in links, f"no panel links to the list {drill.key}"
+        rows_seen = 0
+        for url in links[drill.key]:
+            listed = client.get(url).json()
+            sheet = load_workbook(io.BytesIO(client.get(listed["export"]).content)).worksheets[0]
+            values = list(sheet.iter_rows(values_only=True))
+            assert list(values[0]) == [c.title for c in drill.columns]
+            expected = [[_json_cell(row[c.key], c.kind) for c in drill.columns] for row in listed["rows"]]
+            got = [[_cell(v.date() if isinstance(v, datetime) else v) for v in line] for line in values[1:]]
+            assert got == expected, url
+            rows_seen += len(got)
+        assert rows_seen > 0, drill.key
 
 
 def test_quarterly_after_sales_report_and_document(client: TestClient) -> None:

@@ -363,7 +363,8 @@ def supplier_scores(ctx: Context) -> PanelData:
         {"supplier": c["name"], "klass": c["class_label"], "score": Decimal(str(c["score"])),
          "quality": Decimal(str(c["quality_score"])), "on_time": Decimal(str(c["lead_time_score"])),
          "price": Decimal(str(c["price_score"])), "service": Decimal(str(c["service_score"])),
-         "may_order": "是" if c["may_receive_orders"] else "否"}
+         "may_order": "是" if c["may_receive_orders"] else "否",
+         "_link": ctx.link("supplier-orders", supplier=c["supplier_id"])}
         for c in cards
     ]  # fmt: skip
     barred = sum(1 for c in cards if not c["may_receive_orders"])
@@ -376,8 +377,8 @@ def order_costs(ctx: Context) -> PanelData:
     r = costs.report(ctx.session, start=f.start, end=f.end, salesperson=f.salesperson)
     rows = [
         {"order_number": o.order_number, "customer": o.customer_name, "budget": o.budget_total,
-         "actual": o.actual_total, "variance": o.variance, "over_budget": "超支" if o.over_budget else "",
-         "_link": f"/orders/{o.order_id}/cost"}
+         "actual": o.actual_total, "variance": o.variance, "over_budget": "超支" if o.over_budget else "未超支",
+         "_link": ctx.link("cost-accruals", order=o.order_id)}
         for o in r.rows
         if f.salespeople is None or o.salesperson in f.salespeople
     ]  # fmt: skip
@@ -418,7 +419,10 @@ def document_reads(ctx: Context) -> PanelData:
         day = read.read_at.astimezone(zone).date()
         counts = by_day.setdefault(day, {"reads": 0, "refusals": 0})
         counts["reads" if read.outcome == ReadOutcome.READ else "refusals"] += 1
-    rows = [{"day": day, **counts} for day, counts in sorted(by_day.items())]
+    rows = [
+        {"day": day, **counts, "_link": ctx.link("document-reads", start=day, end=day)}
+        for day, counts in sorted(by_day.items())
+    ]
     return PanelData(
         rows=rows,
         cards=[_card("查阅", log.reads), _card("拒绝", log.refusals)],
@@ -611,6 +615,46 @@ def risk_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _id_param(params: Mapping[str, str], name: str) -> int:
+    value = _param(params, name)
+    if value is None or not value.isdigit() or len(value) > 18:
+        raise InvalidInput(("query", name), "must be the id (a whole number)")
+    return int(value)
+
+
+def supplier_order_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"number": po.number, "order_id": po.order_id, "material": po.material.name, "quantity": po.quantity,
+         "unit_price": po.unit_price, "due_date": po.due_date, "status": str(po.status)}
+        for po in suppliers.purchase_orders(ctx.session, _id_param(params, "supplier"))
+    ]  # fmt: skip
+
+
+def cost_accrual_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, Any]]:
+    cost = costs.order_cost(ctx.session, _id_param(params, "order"))
+    return [
+        {"kind": a.kind_label, "description": a.description, "amount": a.amount, "recorded_at": a.recorded_at.date()}
+        for a in cost.accruals
+    ]
+
+
+def document_read_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, Any]]:
+    f = ctx.filters
+    zone = ZoneInfo(ctx.settings.factory_timezone)
+    log = document_access.read_log(
+        ctx.session,
+        start=datetime.combine(f.start, time(), zone) if f.start else None,
+        end=datetime.combine(f.end + timedelta(days=1), time(), zone) if f.end else None,
+        document_id=None, reader=None, outcome=None, confidential_only=False,
+        limit=ctx.settings.dashboard_read_log_rows,
+    )  # fmt: skip
+    return [
+        {"read_at": r.read_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "document": d.title, "reader": r.reader,
+         "outcome": "查阅" if r.outcome == ReadOutcome.READ else "拒绝", "reason": r.refusal_reason}
+        for r, d in log.entries
+    ]  # fmt: skip
+
+
 LISTS: tuple[DrillList, ...] = (
     DrillList("orders", "订单清单",
               (Column("order_number", "订单号"), Column("customer", "客户"), Column("salesperson", "业务员"),
@@ -640,6 +684,19 @@ LISTS: tuple[DrillList, ...] = (
                Column("level", "等级"), Column("title", "风险"), Column("owner", "负责"),
                Column("raised_at", "登记日期", "date"), Column("measures", "措施")),
               risk_list, ("category",)),
+    DrillList("supplier-orders", "供应商采购单",
+              (Column("number", "采购单号"), Column("order_id", "订单", "int"), Column("material", "物料"),
+               Column("quantity", "数量", "number"), Column("unit_price", "单价（元）", "money"),
+               Column("due_date", "约定到货", "date"), Column("status", "状态")),
+              supplier_order_list, ("supplier",)),
+    DrillList("cost-accruals", "订单实际成本明细",
+              (Column("kind", "类别"), Column("description", "说明"), Column("amount", "金额（元）", "money"),
+               Column("recorded_at", "记账日期", "date")),
+              cost_accrual_list, ("order",)),
+    DrillList("document-reads", "文档查阅记录",
+              (Column("read_at", "时间"), Column("document", "文档"), Column("reader", "查阅人"),
+               Column("outcome", "结果"), Column("reason", "拒绝原因")),
+              document_read_list, ()),
 )  # fmt: skip
 
 

@@ -493,3 +493,12 @@ def request_evaluation(
         after={"business_key": business_key},
     )
     return {"process_instance_id": pid, "business_key": business_key}
+
+
+def purchase_orders(session: Session, supplier_id: int) -> list[PurchaseOrder]:
+    """The supplier's purchase orders, newest first: the facts behind its scorecard, for the dashboard's list."""
+    return list(
+        session.scalars(
+            select(PurchaseOrder).where(PurchaseOrder.supplier_id == supplier_id).order_by(PurchaseOrder.id.desc())
+        )
+    )
