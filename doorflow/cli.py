@@ -213,6 +213,33 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 2
 
 
+def cmd_faults(args: argparse.Namespace) -> int:
+    """The fault suite on a stack of its own: lifecycles on a two-node cluster while faults are injected."""
+    from pathlib import Path
+
+    from doorflow import faults
+
+    chosen = tuple(args.faults.split(",")) if args.faults else faults.FAULT_KINDS
+    base = faults.FaultOptions.short() if args.short else faults.FaultOptions()
+    options = faults.FaultOptions(
+        orders=args.orders or base.orders,
+        tickets=args.tickets if args.tickets is not None else base.tickets,
+        seed=args.seed,
+        faults=chosen,
+        engine_restarts=args.engine_restarts if args.engine_restarts is not None else base.engine_restarts,
+        work_dir=Path(args.work_dir) if args.work_dir else None,
+        keep=args.keep,
+        output=Path(args.output),
+        timeout_s=base.timeout_s,
+    )
+    try:
+        result = faults.run(options, say=lambda m: say(f"faults: {m}"))
+    except (EngineUnavailable, JavaNotFound, ValueError) as exc:
+        say(f"faults: cannot run: {exc}")
+        return 2
+    return 0 if result.passed else 1
+
+
 def main() -> None:
     os.chdir(ROOT)
     parser = argparse.ArgumentParser(prog="doorflow")
@@ -239,5 +266,16 @@ def main() -> None:
     e = sub.add_parser("element-templates", help="write Modeler element templates from the task registry")
     e.add_argument("--check", action="store_true", help="fail if the committed file is stale")
     e.set_defaults(func=cmd_element_templates)
+    f = sub.add_parser("faults", help="run the fault suite on a two-node cluster of its own")
+    f.add_argument("--orders", type=int, default=0, help="orders in the batch (default 6, --short 3)")
+    f.add_argument("--tickets", type=int, default=None, help="after-sales tickets (default 3, --short 2)")
+    f.add_argument("--seed", type=int, default=1, help="seed for the order variants and the worker killed")
+    f.add_argument("--faults", default="", help="comma-separated fault kinds (default: all)")
+    f.add_argument("--engine-restarts", type=int, default=None, help="engine restarts in a row (default 20)")
+    f.add_argument("--short", action="store_true", help="a small batch and 2 engine restarts (the test's variant)")
+    f.add_argument("--work-dir", default="", help="folder for databases and logs (default: a temporary one)")
+    f.add_argument("--keep", action="store_true", help="keep the temporary folder (logs) afterwards")
+    f.add_argument("--output", default=str(ROOT / "test-artifacts" / "faults.json"), help="where the JSON goes")
+    f.set_defaults(func=cmd_faults)
     args = parser.parse_args()
     sys.exit(args.func(args))

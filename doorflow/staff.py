@@ -82,6 +82,23 @@ class SimulatedStaff:
             acted = True
         return acted
 
+    def step(
+        self,
+        root_id: str,
+        overrides: Mapping[str, Answer | list[Answer]] | None = None,
+        stop_at: set[str] | None = None,
+    ) -> bool:
+        """One round: complete the tree's open user tasks and answer its waits; True if anything was done."""
+        progressed = False
+        for task in self.history.open_user_tasks_in_tree(root_id):
+            if task.id in self._completed or (stop_at and task.element_id in stop_at):
+                continue
+            self.complete(task, self.answer_for(task, overrides or {}))
+            progressed = True
+        if self.responders:
+            progressed |= self._respond(root_id)
+        return progressed
+
     def work_until(
         self,
         root_id: str,
@@ -100,14 +117,7 @@ class SimulatedStaff:
             result = until()
             if result:
                 return result
-            progressed = False
-            for task in self.history.open_user_tasks_in_tree(root_id):
-                if task.id in self._completed or (stop_at and task.element_id in stop_at):
-                    continue
-                self.complete(task, self.answer_for(task, overrides))
-                progressed = True
-            if self.responders:
-                progressed |= self._respond(root_id)
+            progressed = self.step(root_id, overrides, stop_at)
             if time.monotonic() > deadline:
                 open_now = [t.element_id for t in self.history.open_user_tasks_in_tree(root_id)]
                 raise TimeoutError(f"timed out after {timeout_s}s; open user tasks: {open_now}")

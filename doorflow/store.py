@@ -62,6 +62,39 @@ def start_embedded_postgres(data_dir: Path) -> str:
     return _url(port)
 
 
+def restart_embedded_postgres(data_dir: Path) -> float:
+    """Restart the embedded server of ``data_dir`` (fast shutdown, same port); returns the seconds it was away.
+
+    Every open connection is cut, as in a database crash or failover; the fault suite uses it.
+    """
+    import time
+
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    run_as = "embedded_postgres" if os.geteuid() == 0 else None
+    started = time.monotonic()
+    log = str(data_dir / "postgres.log")
+    done = subprocess.run(
+        [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(data_dir / "data"), "-m", "fast", "-w", "-l", log, "restart"],
+        user=run_as,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"PostgreSQL did not restart: {done.stderr or done.stdout}; see {data_dir}/postgres.log")
+    return time.monotonic() - started
+
+
+def stop_embedded_postgres(data_dir: Path) -> None:
+    """Stop the embedded server of ``data_dir`` if it runs (fast shutdown)."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    run_as = "embedded_postgres" if os.geteuid() == 0 else None
+    args = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(data_dir / "data"), "-m", "fast", "-w", "stop"]
+    subprocess.run(args, user=run_as, capture_output=True, text=True, check=False)
+
+
 def _url(port: int) -> str:
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 

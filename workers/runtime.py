@@ -103,6 +103,7 @@ def run_once(
             earlier = jobs.previous_result(session, task.id)
         if earlier is None:
             raise
+        log.info("task %s (%s) was done by a concurrent delivery; returning its result", task.id, task_type)
         return earlier
 
 

@@ -1,0 +1,40 @@
+"""The fault suite's short variant (``./dev faults --short``): every fault kind once, two engine restarts.
+
+It runs on a stack of its own (two embedded PostgreSQL servers, a two-node cluster, workers, the API
+over real HTTP, the mail sink); nothing of the session's engine or database is touched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from doorflow import faults
+from doorflow.settings import ROOT
+
+pytestmark = pytest.mark.engine
+
+
+def test_short_fault_run_loses_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines: list[str] = []
+    output = ROOT / "test-artifacts" / "faults-short.json"
+    options = faults.FaultOptions.short(work_dir=tmp_path / "faults", output=output)
+    result = faults.run(options, say=lines.append)
+    with capsys.disabled():  # the figures are shown in every run's output
+        print("\n" + "\n".join(f"[faults] {line}" for line in lines if not line.startswith(("engine:", "stack:"))))
+
+    failed = [f"{c.name}: {c.detail}" for c in result.checks if not c.passed]
+    assert failed == []
+    assert {c.name for c in result.checks} >= {
+        "every order completed and every ticket closed",
+        "each completed external task has exactly one effect record",
+        "every business effect exactly once (documents, e-mails, payments, stock moves, audit rows)",
+        "no open incident",
+    }
+    assert set(result.injected) == set(faults.FAULT_KINDS)
+    assert all(result.injected[kind] >= 1 for kind in faults.FAULT_KINDS)
+    assert result.injected[faults.ENGINE_RESTARTS] == options.engine_restarts == 2
+    assert result.redeliveries_absorbed >= 1
+    assert result.figures["effects"]["emails_received"] >= 1
+    assert result.passed
