@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     engine_password: str = Field(
         default="doorflow",
         validation_alias="DOORFLOW_ENGINE_SYSTEM_PASSWORD",
-        description="Password of engine_user; the default is for local runs only.",
+        description="Password of engine_user; the default is demo-only (local runs).",
     )
     engine_request_timeout_s: float = 10.0
     engine_port: int = Field(default=8080, description="Port of the local engine (./dev run), on 127.0.0.1.")
@@ -263,6 +263,17 @@ class Settings(BaseSettings):
     workdays_dir: Path = Field(
         default=ROOT / "config" / "workdays",
         description="Folder of the factory's official holiday schedules (<year>.json; format in README).",
+    )
+    # API authentication (api/auth.py): callers log in with their engine credentials (HTTP Basic), verified
+    # by the engine; a verified (user, keyed hash of the password) is remembered this long, in memory only.
+    auth_cache_ttl_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a verified API login (or a refused one) is remembered before the engine is asked again.",
+    )
+    access_file: Path = Field(
+        default=ROOT / "config" / "access.toml",
+        description="The role matrix: which engine groups may call which API route (README: Who may call what).",
     )
 
     @property

@@ -6,8 +6,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Response
 
+from api.auth import CallerDep
 from api.deps import SessionDep
-from api.headers import StaffUserDep
 from models.documents import service
 from models.documents.schemas import DocumentOut
 from models.types import Id
@@ -37,7 +37,7 @@ def get_document(document_id: Id, session: SessionDep) -> DocumentOut:
     response_class=Response,
     responses={200: {"content": {"text/html": {}}}, 404: {"description": "No such document."}},
 )
-def download_document(document_id: Id, session: SessionDep, user: StaffUserDep) -> Response:
-    doc = service.read_document(session, document_id, actor=f"api:{user or 'anonymous'}")
+def download_document(document_id: Id, session: SessionDep, caller: CallerDep) -> Response:
+    doc = service.read_document(session, document_id, actor=caller.actor)
     disposition = f"attachment; filename*=UTF-8''{quote(doc.filename)}"
     return Response(content=doc.content, media_type=doc.media_type, headers={"Content-Disposition": disposition})
