@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import access
+from api.auth import AccessGuard, Authenticator, document_security
 from api.methods import AllowedMethods
 from api.openapi import document_error_bodies
 from api.routes import (
@@ -49,7 +51,8 @@ class AsciiJSONResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, authenticator: Authenticator | None = None) -> FastAPI:
+    """The app; ``authenticator`` (whose memory of verified logins the app uses) defaults to a new one."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -93,6 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(costs.router)
     app.include_router(risks.router)
     app.include_router(dashboard.router)
+    # Authentication and the role matrix (config/access.toml): outermost, before routing, parsing and methods.
+    app.state.access = access.load(settings.access_file)
+    app.state.authenticator = authenticator or Authenticator(settings.auth_cache_ttl_s)
+    document_security(app, app.state.access)
+    app.add_middleware(AccessGuard)
 
     @app.exception_handler(RequestValidationError)
     async def unparsable(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -24,6 +24,11 @@ from doorflow.staff_answers import today
 
 Say = Callable[[str], None]
 
+# Who the demo calls the API as: orders come from the shop front, the change request from the CRM and the
+# tickets from the service hotline (service users of doorflow-identity.json; warehouse, logistics and
+# finance are in doorflow/simulated_systems.py).
+SHOP, CRM, HOTLINE = "svc-shop", "svc-crm", "svc-hotline"
+
 CUSTOMERS = [
     ("杭州绿城物业有限公司", "0571-88886666", "浙江省杭州市西湖区文三路 100 号"),
     ("上海万科置业有限公司", "021-62345678", "上海市浦东新区张杨路 1500 号"),
@@ -143,7 +148,7 @@ class Demo:
         """One order per scenario, driven to its stage; returns each order with where it was left."""
         made = []
         for i, scenario in enumerate(scenarios):
-            response = self.api.post("/orders", json=order_body(i, scenario.order))
+            response = self.api.post("/orders", json=order_body(i, scenario.order), auth=identity.credentials(SHOP))
             response.raise_for_status()
             order = response.json()
             staff = SimulatedStaff(
@@ -161,7 +166,8 @@ class Demo:
     def change_request(self, order: dict[str, Any]) -> None:
         body = {"description": "1 号门洞加宽到 1000 mm", "requested_by": "客户项目经理 李娜", "channel": "phone",
                 "line_changes": [{"line_no": 1, "width_mm": 1000}]}  # fmt: skip
-        response = self.api.post(f"/orders/{order['id']}/change-requests", json=body)
+        auth = identity.credentials(CRM)
+        response = self.api.post(f"/orders/{order['id']}/change-requests", json=body, auth=auth)
         response.raise_for_status()
         root = order["process_instance_id"]
         try:  # the wake-up goes through the outbox: the change's first task appears a moment later
@@ -182,7 +188,7 @@ class Demo:
                 "channel": ["hotline", "email", "api"][i % 3],
                 **fields,
             }
-            response = self.api.post("/tickets", json=body)
+            response = self.api.post("/tickets", json=body, auth=identity.credentials(HOTLINE))
             response.raise_for_status()
             ticket = response.json()
             pid = ticket["process_instance_id"]

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -91,6 +93,16 @@ def decode_value(raw: Mapping[str, Any]) -> Any:
 
 def decode(variables: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
     return {name: decode_value(raw) for name, raw in (variables or {}).items()}
+
+
+@dataclass(frozen=True)
+class EngineUser:
+    """An engine user as the engine knows them: id, names and the ids of their groups."""
+
+    id: str
+    first_name: str
+    last_name: str
+    groups: frozenset[str]
 
 
 class OperatonClient:
@@ -255,6 +267,32 @@ class OperatonClient:
     def get(self, path: str, **params: Any) -> Any:
         """A read-only query (``/task``, ``/history/...``); used by :mod:`doorflow.history`."""
         return self.call("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    # --- identity: who an API caller is -------------------------------------------------------
+    def verify_user(self, user_id: str, password: str) -> EngineUser | None:
+        """Check a user's password with the engine (``POST /identity/verify``); their name and groups if right.
+
+        The engine counts wrong passwords: after one, the account is locked for a few seconds (longer
+        after each further one) and, after its maximum of attempts, until an administrator unlocks it;
+        a locked account is refused here even with the right password.
+        """
+        try:
+            verdict = self.call("POST", "/identity/verify", json={"username": user_id, "password": password})
+        except EngineRejected as exc:
+            if exc.status in (400, 404):  # e.g. a user id the engine cannot even look up
+                return None
+            raise
+        if not verdict or not verdict.get("authenticated"):
+            return None
+        uid = str(verdict.get("authenticatedUser") or user_id)
+        profile = self.call("GET", f"/user/{quote(uid, safe='')}/profile")
+        groups = self.call("GET", "/group", params={"member": uid, "maxResults": 1000})
+        return EngineUser(
+            id=uid,
+            first_name=str(profile.get("firstName") or ""),
+            last_name=str(profile.get("lastName") or ""),
+            groups=frozenset(str(g["id"]) for g in groups),
+        )
 
     # --- the engine clock (test engines only) -----------------------------------------------
     def pin_clock(self, epoch_ms: int) -> None:

@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     engine_password: str = Field(
         default="doorflow",
         validation_alias="DOORFLOW_ENGINE_SYSTEM_PASSWORD",
-        description="Password of engine_user; the default is for local runs only.",
+        description="Password of engine_user; the default is demo-only (local runs).",
     )
     engine_request_timeout_s: float = 10.0
     engine_port: int = Field(default=8080, description="Port of the local engine (./dev run), on 127.0.0.1.")
@@ -372,6 +372,17 @@ class Settings(BaseSettings):
     # KPI dashboard (api/dashboard): how many of the newest document reads and refusals its read-log panel counts.
     dashboard_read_log_rows: int = Field(
         default=500, ge=1, le=100_000, description="Newest entries of the document read log the dashboard shows."
+    )
+    # API authentication (api/auth.py): callers log in with their engine credentials (HTTP Basic), verified
+    # by the engine; a verified (user, keyed hash of the password) is remembered this long, in memory only.
+    auth_cache_ttl_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a verified API login (or a refused one) is remembered before the engine is asked again.",
+    )
+    access_file: Path = Field(
+        default=ROOT / "config" / "access.toml",
+        description="The role matrix: which engine groups may call which API route (README: Who may call what).",
     )
 
     @property

@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.auth import Authenticator, Caller, display_name
 from api.main import create_app
-from doorflow import stack
+from doorflow import identity, stack
 from doorflow.engine import EngineConfig
 from doorflow.history import EngineHistory
 from doorflow.operaton import OperatonClient
@@ -111,11 +112,45 @@ def make_settings(db_url: str, engine_url: str) -> Settings:
     return Settings(_env_file=None, database_url=db_url, engine_url=engine_url)
 
 
+# The API's callers are engine users (HTTP Basic, api/auth.py). Tests call as the system user unless a
+# test is about who calls: it may call every route of the role matrix (group operaton-admin).
+SYSTEM_USER = "doorflow"
+
+
+def login(user: str = SYSTEM_USER) -> tuple[str, str]:
+    """HTTP Basic credentials of a declared engine user: its password from its variable or the demo-only default."""
+    return identity.credentials(user)
+
+
+def authed(client: TestClient, user: str = SYSTEM_USER) -> TestClient:
+    """The client, calling as ``user`` from now on."""
+    client.auth = login(user)
+    return client
+
+
+def actor_of(user: str = SYSTEM_USER) -> str:
+    """How the audit trail names a declared user who called the API (e.g. "wanglei 王磊")."""
+    declared = identity.user(user)
+    return Caller(user, display_name(declared["firstName"], declared["lastName"]), frozenset()).actor
+
+
+def verified(live_engine: LiveEngine, user: str = SYSTEM_USER, ttl_s: float = 3600) -> Authenticator:
+    """An authenticator that has verified ``user`` with the live engine and remembers it for ``ttl_s``.
+
+    For an app whose engine is unreachable (``create_app(settings, authenticator=verified(live_engine))``):
+    as for an API whose engine went away after the caller had logged in, the remembered login lets the
+    request reach the route, which then meets the missing engine.
+    """
+    authenticator = Authenticator(ttl_s)
+    assert authenticator.authenticate(live_engine.client, *login(user)) is not None, user
+    return authenticator
+
+
 @pytest.fixture
 def api(db_url: str, live_engine: LiveEngine) -> Iterator[TestClient]:
     app = create_app(make_settings(db_url, live_engine.cfg.url))
     with TestClient(app) as client:
-        yield client
+        yield authed(client)
 
 
 def order_payload(**overrides: object) -> dict[str, object]:

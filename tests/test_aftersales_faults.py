@@ -10,23 +10,27 @@ from api.main import create_app
 from doorflow.stack import free_port
 from models.aftersales.tables import Channel, ProblemType, ServiceTicket, Severity, TicketEvent, TicketStatus, Urgency
 from models.outbox import EngineMessage
-from tests.conftest import make_settings
+from tests.conftest import LiveEngine, authed, make_settings, verified
 from tests.test_aftersales_engine import ticket_payload
 
 
-def test_intake_with_the_engine_down_stores_nothing(db_url: str, sessions: sessionmaker[Session]) -> None:
+def test_intake_with_the_engine_down_stores_nothing(
+    db_url: str, sessions: sessionmaker[Session], live_engine: LiveEngine
+) -> None:
     """The instance is started inside the intake's transaction: no engine, no ticket (503, retry later)."""
     dead_engine = f"http://127.0.0.1:{free_port()}"
     with sessions() as s:
         before = s.scalar(select(func.count()).select_from(ServiceTicket))
-    with TestClient(create_app(make_settings(db_url, dead_engine))) as client:
-        response = client.post("/tickets", json=ticket_payload())
+    with TestClient(create_app(make_settings(db_url, dead_engine), verified(live_engine))) as client:
+        response = authed(client).post("/tickets", json=ticket_payload())
     assert response.status_code == 503 and response.headers["Retry-After"]
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(ServiceTicket)) == before
 
 
-def test_feedback_with_the_engine_down_is_kept_with_its_message(db_url: str, sessions: sessionmaker[Session]) -> None:
+def test_feedback_with_the_engine_down_is_kept_with_its_message(
+    db_url: str, sessions: sessionmaker[Session], live_engine: LiveEngine
+) -> None:
     """The answer and its CustomerFeedback message commit together (outbox); the message is delivered later."""
     number = "AS20261123-90001"
     with sessions() as s, s.begin():
@@ -46,8 +50,8 @@ def test_feedback_with_the_engine_down_is_kept_with_its_message(db_url: str, ses
         )
         s.add(ticket)
     dead_engine = f"http://127.0.0.1:{free_port()}"
-    with TestClient(create_app(make_settings(db_url, dead_engine))) as client:
-        response = client.post(f"/tickets/{number}/feedback", json={"satisfied": True, "comments": "已修好"})
+    with TestClient(create_app(make_settings(db_url, dead_engine), verified(live_engine))) as client:
+        response = authed(client).post(f"/tickets/{number}/feedback", json={"satisfied": True, "comments": "已修好"})
         again = client.post(f"/tickets/{number}/feedback", json={"satisfied": True})
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "feedback_received"

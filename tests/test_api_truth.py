@@ -34,7 +34,7 @@ from models.db import unit_of_work
 from models.orders.schemas import OrderIn
 from models.orders.service import OrderLimits, create_order
 from models.production.tables import Material, PurchaseOrder, PurchaseStatus, Supplier
-from tests.conftest import LiveEngine, make_settings, order_payload
+from tests.conftest import LiveEngine, authed, make_settings, order_payload
 
 # --- fixtures and seeds -------------------------------------------------------------------------------
 
@@ -115,7 +115,7 @@ def probed(db_url: str, db: Engine, live_engine: LiveEngine) -> Iterator[Probed]
     app = create_app(make_settings(f"{db_url}?application_name={PROBED_APP}", live_engine.cfg.url))
     probe = CommitProbe(app, db)
     with TestClient(probe) as client:
-        yield Probed(client, probe, app)
+        yield Probed(authed(client), probe, app)
 
 
 def _exists(db: Engine, sql: str, **params: object) -> bool:

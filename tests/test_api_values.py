@@ -32,7 +32,7 @@ from models.collection.tables import Installment, InstallmentKind, InstallmentSt
 from models.contracts.tables import Contract, ContractStatus
 from models.orders.tables import Order, OrderStatus
 from models.types import BIGINT_MAX, DECIMAL_PATTERN, INT32_MAX
-from tests.conftest import LiveEngine, make_settings, order_payload
+from tests.conftest import LiveEngine, authed, make_settings, order_payload, verified
 
 ZONE = str(Settings.model_fields["factory_timezone"].default)
 JSON = {"Content-Type": "application/json"}
@@ -50,11 +50,12 @@ EVENING_UTC = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    """The API on the test database; the engine is unreachable, so nothing here can start a process."""
-    app = create_app(make_settings(db_url, UNREACHABLE_ENGINE))
+def client(db_url: str, live_engine: LiveEngine) -> Iterator[TestClient]:
+    """The API on the test database; its engine is unreachable, so nothing here can start a process (the caller's
+    login was verified with the live engine before)."""
+    app = create_app(make_settings(db_url, UNREACHABLE_ENGINE), verified(live_engine))
     with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
+        yield authed(c)
 
 
 def pin_clock(monkeypatch: pytest.MonkeyPatch, instant: datetime) -> None:
@@ -479,6 +480,7 @@ def test_numbers_carry_the_factory_s_date(
     started = []
     try:
         with TestClient(app) as api:
+            authed(api)
             order = api.post("/orders", json=order_payload(customer_name="跨年测试客户"))
             assert order.status_code == 201, order.text
             started.append(order.json()["process_instance_id"])

@@ -23,7 +23,7 @@ from models.changes.tables import ChangeRequest, ChangeStatus, OrderRevision
 from models.orders.tables import Order, OrderStatus
 from models.outbox import EngineMessage
 from models.production.tables import ProductionPlan
-from tests.conftest import LiveEngine, make_settings, order_payload
+from tests.conftest import LiveEngine, authed, make_settings, order_payload, verified
 
 pytestmark = pytest.mark.engine
 
@@ -440,9 +440,9 @@ def test_a_change_requested_while_the_engine_is_down_is_kept_for_delivery(
         s.add(order)
         s.flush()
         order_id, order_number = order.id, order.order_number
-    down = create_app(make_settings(db_url, f"http://127.0.0.1:{stack.free_port()}"))
+    down = create_app(make_settings(db_url, f"http://127.0.0.1:{stack.free_port()}"), verified(live_engine))
     with TestClient(down) as client:
-        response = client.post(
+        response = authed(client).post(
             f"/orders/{order_id}/change-requests", json={"description": "改色", "requested_by": "客户"}
         )
     assert response.status_code == 201, response.text

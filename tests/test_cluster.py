@@ -43,7 +43,7 @@ from tests.cluster_support import (
     unreported_ids,
     worker_commits_held,
 )
-from tests.conftest import make_settings
+from tests.conftest import authed, make_settings
 
 pytestmark = pytest.mark.engine
 
@@ -77,6 +77,7 @@ def test_a_node_killed_mid_batch_the_other_finishes_every_order_each_effect_once
     history = EngineHistory(b.client)  # staff and every check go through the surviving node
     app = create_app(make_settings(cluster.db_url, a.url))
     with TestClient(app) as api:
+        authed(api)
 
         def start(i: int) -> DrivenOrder:
             response = api.post("/orders", json=order_body(i, DISCOUNT))

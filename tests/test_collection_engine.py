@@ -43,7 +43,7 @@ from models.contracts.tables import Contract, ContractStatus, ContractVersion
 from models.documents.tables import Document, DocumentCategory
 from models.orders.tables import Order, OrderStatus
 from models.outbox import EngineMessage
-from tests.conftest import LiveEngine, make_settings, reset_engine_clock
+from tests.conftest import LiveEngine, authed, make_settings, reset_engine_clock, verified
 
 pytestmark = pytest.mark.engine
 
@@ -729,9 +729,9 @@ def test_a_payment_needs_no_engine_its_wake_up_waits_in_the_outbox(
     """The API only stores the payment and its PaymentReceived (one transaction); the workers deliver it."""
     case = start_collection(live_engine, sessions, SCHEDULE_FINAL)
     inst = installments(sessions, case)[0]
-    dead = create_app(make_settings(db_url, f"http://127.0.0.1:{stack.free_port()}"))
+    dead = create_app(make_settings(db_url, f"http://127.0.0.1:{stack.free_port()}"), verified(live_engine))
     with TestClient(dead) as offline:
-        response = pay(offline, inst.id, "30000.00")
+        response = pay(authed(offline), inst.id, "30000.00")
     assert response.status_code == 201, response.text
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Payment).where(Payment.installment_id == inst.id)) == 1

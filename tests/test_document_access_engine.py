@@ -22,7 +22,7 @@ from doorflow.operaton import OperatonClient
 from doorflow.settings import Settings
 from models.documents import service as documents
 from models.documents.tables import AccessStatus, DocumentAccessRequest, DocumentCategory, DocumentRead, ReadOutcome
-from tests.conftest import LiveEngine, make_settings, reset_engine_clock
+from tests.conftest import LiveEngine, login, make_settings, reset_engine_clock
 from tests.document_samples import samples
 
 pytestmark = pytest.mark.engine
@@ -73,7 +73,7 @@ def _confidential_contract(sessions: sessionmaker[Session], docs_api: TestClient
 
 def _read(docs_api: TestClient, document_id: int, pdf: bool = False) -> int:
     url = f"/documents/{document_id}.pdf" if pdf else f"/documents/{document_id}/content"
-    response = docs_api.get(url, headers={"X-Doorflow-User": READER})
+    response = docs_api.get(url, auth=login(READER))
     if response.status_code == 403:
         assert "文档查阅申请" in response.json()["detail"]
         assert response.json()["request_access"]["path"] == f"/documents/{document_id}/access-requests"
@@ -112,7 +112,7 @@ def test_an_approved_request_grants_reading_until_the_timer_ends_it(
     started = docs_api.post(
         f"/documents/{document_id}/access-requests",
         json={"reason": "核对交货条款"},
-        headers={"X-Doorflow-User": READER},
+        auth=login(READER),
     )
     assert started.status_code == 201, started.text
     pid = started.json()["process_instance_id"]
@@ -134,15 +134,15 @@ def test_an_approved_request_grants_reading_until_the_timer_ends_it(
     assert granted.granted_until is not None and granted.decided_at is not None
     assert granted.granted_until - granted.decided_at == timedelta(hours=8)  # the default setting PT8H
     assert _read(docs_api, document_id) == 200
-    pdf = docs_api.get(f"/documents/{document_id}.pdf", headers={"X-Doorflow-User": READER})
+    pdf = docs_api.get(f"/documents/{document_id}.pdf", auth=login(READER))
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
     negotiated = docs_api.get(
-        f"/documents/{document_id}/content", headers={"X-Doorflow-User": READER, "Accept": "application/pdf"}
+        f"/documents/{document_id}/content", auth=login(READER), headers={"Accept": "application/pdf"}
     )
     assert negotiated.status_code == 200 and negotiated.content == pdf.content
     # Another staff member has no grant of their own.
-    assert docs_api.get(f"/documents/{document_id}/content", headers={"X-Doorflow-User": "chenyu"}).status_code == 403
+    assert docs_api.get(f"/documents/{document_id}/content", auth=login("chenyu")).status_code == 403
 
     try:
         _wait(lambda: live_engine.client.get("/job", processInstanceId=pid, timers="true"), "the expiry timer")
@@ -208,13 +208,12 @@ def test_requests_that_cannot_be_kept(
 ) -> None:
     document_id = _confidential_contract(sessions, docs_api)
     url = f"/documents/{document_id}/access-requests"
-    assert docs_api.post(url, json={"reason": "核对"}).status_code == 422  # no requester named
-    blank = docs_api.post(url, json={"reason": "  "}, headers={"X-Doorflow-User": READER})
+    blank = docs_api.post(url, json={"reason": "  "}, auth=login(READER))
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "reason"]
     assert docs_api.post("/documents/987654321/access-requests", json={"reason": "核对"},
-                         headers={"X-Doorflow-User": READER}).status_code == 404  # fmt: skip
+                         auth=login(READER)).status_code == 404  # fmt: skip
     docs_api.put(f"/documents/{document_id}/confidentiality", json={"confidential": False})
-    assert docs_api.post(url, json={"reason": "核对"}, headers={"X-Doorflow-User": READER}).status_code == 409
+    assert docs_api.post(url, json={"reason": "核对"}, auth=login(READER)).status_code == 409
     # An ordinary document is read without asking, and the read is logged too.
     assert _read(docs_api, document_id) == 200
     assert _log(sessions, document_id) == [(READER, ReadOutcome.READ, "html")]

@@ -13,15 +13,18 @@ from api.main import create_app
 from doorflow import engine
 from doorflow.stack import free_port
 from models.orders.tables import Order
-from tests.conftest import make_settings, order_payload
+from tests.conftest import LiveEngine, authed, make_settings, order_payload, verified
 
 
-def test_engine_unreachable_gives_503_and_stores_nothing(db_url: str, sessions: sessionmaker[Session]) -> None:
+def test_engine_unreachable_gives_503_and_stores_nothing(
+    db_url: str, sessions: sessionmaker[Session], live_engine: LiveEngine
+) -> None:
+    """The caller's login was verified before the engine went away: the route itself meets the missing engine."""
     dead_engine = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     with sessions() as s:
         before = s.scalar(select(func.count()).select_from(Order))
-    with TestClient(create_app(make_settings(db_url, dead_engine))) as client:
-        response = client.post("/orders", json=order_payload())
+    with TestClient(create_app(make_settings(db_url, dead_engine), verified(live_engine))) as client:
+        response = authed(client).post("/orders", json=order_payload())
     assert response.status_code == 503
     assert "unreachable" in response.json()["detail"]
     assert response.headers["Retry-After"]

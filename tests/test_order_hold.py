@@ -29,7 +29,7 @@ from models.db import unit_of_work
 from models.orders.tables import Order, OrderStatus
 from models.outbox import EngineMessage
 from models.production.tables import PlanStatus, ProductionPlan, ProductionStage, StageStatus
-from tests.conftest import LiveEngine, order_payload
+from tests.conftest import LiveEngine, actor_of, order_payload
 from tests.redelivery import fetch_and_lock
 from workers.external import ClientConfig, ExternalTaskClient
 from workers.registry import TaskType
@@ -98,7 +98,7 @@ def test_a_task_fetched_before_the_hold_waits_and_the_resumed_order_goes_on(
     assert stored.status == OrderStatus.ON_HOLD and stored.status_before_hold == OrderStatus.RECEIVED
     assert stored.hold_reason == "客户资金未到位，暂缓执行"
     assert _suspended(live_engine, pid) and live_engine.history.instance_state(pid) == "SUSPENDED"
-    assert _actions(sessions, "order", [order["id"]])[-1] == ("order.held", "api")
+    assert _actions(sessions, "order", [order["id"]])[-1] == ("order.held", actor_of())  # the caller, not "api"
 
     # The worker reports its outcome: the engine refuses (suspended), the client drops it without failing.
     cfg = ClientConfig(

@@ -26,7 +26,7 @@ from api.main import create_app
 from doorflow import stack
 from doorflow.settings import Settings
 from models.aftersales.tables import ServiceTicket
-from tests.conftest import LiveEngine, reset_engine_clock
+from tests.conftest import LiveEngine, authed, reset_engine_clock
 from tests.test_aftersales_engine import (
     completed,
     epoch_ms,
@@ -69,7 +69,7 @@ def calendar_api(db_url: str, live_engine: LiveEngine, workdays_dir: Path) -> It
         engine_request_timeout_s=60,  # a loaded machine; a timeout would be a 503, not what is tested here
     )
     with TestClient(create_app(settings)) as client:
-        yield client
+        yield authed(client)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
+from api.auth import CallerDep
 from api.dashboard.filters import department_people, targets
 from api.deps import EngineDep, FactoryTodayDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
@@ -38,12 +39,14 @@ def _out(session: Session, ticket: ServiceTicket) -> TicketOut:
         503: {"description": "The engine is unreachable; nothing is stored, retry later."},
     },
 )
-def open_ticket(body: TicketIn, session: SessionDep, engine: EngineDep, today: FactoryTodayDep) -> TicketOut:
+def open_ticket(
+    body: TicketIn, session: SessionDep, engine: EngineDep, today: FactoryTodayDep, caller: CallerDep
+) -> TicketOut:
     ticket = service.open_ticket(
         session,
         body,
         lambda variables: engine.start_process(service.PROCESS_ID, str(variables["ticketNumber"]), variables),
-        actor="api",
+        actor=caller.actor,
         today=today,
     )
     return _out(session, ticket)
@@ -87,7 +90,9 @@ def list_tickets(
         409: {"description": "The ticket is not waiting for the customer's confirmation."},
     },
 )
-def customer_feedback(number: Line, body: FeedbackIn, session: SessionDep, settings: SettingsDep) -> TicketOut:
+def customer_feedback(
+    number: Line, body: FeedbackIn, session: SessionDep, settings: SettingsDep, caller: CallerDep
+) -> TicketOut:
     ticket = service.submit_feedback(
         session,
         number,
@@ -100,7 +105,7 @@ def customer_feedback(number: Line, body: FeedbackIn, session: SessionDep, setti
             business_key=key,
             variables=variables,
         ),
-        actor="api",
+        actor=caller.actor,
     )
     return _out(session, ticket)
 

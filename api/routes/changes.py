@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
+from api.auth import CallerDep
 from api.deps import FactoryTodayDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import outbox
@@ -29,7 +30,12 @@ router = APIRouter(tags=["change requests"], route_class=IdempotentRoute)
     },
 )
 def request_change(
-    order_id: Id, body: ChangeRequestIn, session: SessionDep, settings: SettingsDep, today: FactoryTodayDep
+    order_id: Id,
+    body: ChangeRequestIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    today: FactoryTodayDep,
+    caller: CallerDep,
 ) -> ChangeRequestOut:
     """Store the request and its wake-up `ChangeRequested` (business key: the order number) in one
     transaction; the outbox delivers it to the order's process, which starts its change subprocess."""
@@ -45,7 +51,7 @@ def request_change(
             variables=variables,
         )
 
-    change = service.request_change(session, order_id, body, publish, limits=limits, actor="api", today=today)
+    change = service.request_change(session, order_id, body, publish, limits=limits, actor=caller.actor, today=today)
     return ChangeRequestOut.model_validate(change)
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response, status
 
+from api.auth import CallerDep
 from api.dashboard.filters import department_people
 from api.deps import FactoryTodayDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
@@ -67,6 +68,7 @@ def report_payment(
     settings: SettingsDep,
     response: Response,
     today: FactoryTodayDep,
+    caller: CallerDep,
 ) -> PaymentResult:
     """Record the payment, then publish ``PaymentReceived`` (and ``DepositReceived`` when it settles the deposit)."""
 
@@ -92,7 +94,7 @@ def report_payment(
             )
 
     zone = ZoneInfo(settings.factory_timezone)
-    result = service.record_payment(session, installment_id, body, publish, actor="api", today=today, zone=zone)
+    result = service.record_payment(session, installment_id, body, publish, actor=caller.actor, today=today, zone=zone)
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     return result

@@ -9,8 +9,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
+from api.auth import CallerDep
 from api.deps import EngineDep, SessionDep, SettingsDep
-from api.headers import StaffUserDep
 from models.documents import access, service
 from models.documents.schemas import (
     AccessRequestIn,
@@ -28,13 +28,12 @@ from models.types import Id
 router = APIRouter(tags=["documents"])
 
 
-def document_reader(user: StaffUserDep) -> str | None:
+def document_reader(caller: CallerDep) -> str | None:
     """Who reads or asks: the ONE place that names the caller for documents (grants, the read log).
 
-    Until the API authenticates its callers this is the ``X-Doorflow-User`` header; with authentication
-    it becomes the authenticated engine user id, which is also who starts a request from Tasklist.
+    It is the authenticated engine user id, which is also who starts a request from Tasklist.
     """
-    return user
+    return caller.user_id
 
 
 ReaderDep = Annotated[str | None, Depends(document_reader)]
@@ -152,9 +151,9 @@ def _wants_pdf(accept: str | None) -> bool:
     responses={404: {"description": "No such document."}},
 )
 def set_confidentiality(
-    document_id: Id, body: ConfidentialityIn, session: SessionDep, settings: SettingsDep, reader: ReaderDep
+    document_id: Id, body: ConfidentialityIn, session: SessionDep, settings: SettingsDep, caller: CallerDep
 ) -> DocumentView:
-    doc = access.set_confidential(session, document_id, body.confidential, actor=f"api:{reader or 'anonymous'}")
+    doc = access.set_confidential(session, document_id, body.confidential, actor=caller.actor)
     return _view(doc, access.Policy.from_settings(settings))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.auth import CallerDep
 from api.deps import EngineDep, SessionDep, SettingsDep
 from models.orders import hold
 from models.orders.schemas import OrderActionIn, OrderOut
@@ -25,21 +26,28 @@ RESPONSES: dict[int | str, dict[str, str]] = {
 
 
 @router.post("/{order_id}/hold", summary="Put an order on hold: its process tree is suspended", responses=RESPONSES)
-def hold_order(order_id: Id, body: OrderActionIn, session: SessionDep, engine: EngineDep) -> OrderOut:
-    order = hold.hold_order(session, order_id, body.reason, engine, actor="api", loc=("body", "reason"))
+def hold_order(
+    order_id: Id, body: OrderActionIn, session: SessionDep, engine: EngineDep, caller: CallerDep
+) -> OrderOut:
+    order = hold.hold_order(session, order_id, body.reason, engine, actor=caller.actor, loc=("body", "reason"))
     return OrderOut.model_validate(order)
 
 
 @router.post("/{order_id}/resume", summary="Resume a held order where it stopped", responses=RESPONSES)
 def resume_order(
-    order_id: Id, body: OrderActionIn, session: SessionDep, engine: EngineDep, settings: SettingsDep
+    order_id: Id,
+    body: OrderActionIn,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    caller: CallerDep,
 ) -> OrderOut:
     order = hold.resume_order(
         session,
         order_id,
         body.reason,
         engine,
-        actor="api",
+        actor=caller.actor,
         loc=("body", "reason"),
         message_ttl_s=settings.order_message_ttl_s,
     )
@@ -52,14 +60,19 @@ def resume_order(
     responses=RESPONSES,
 )
 def cancel_order(
-    order_id: Id, body: OrderActionIn, session: SessionDep, engine: EngineDep, settings: SettingsDep
+    order_id: Id,
+    body: OrderActionIn,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    caller: CallerDep,
 ) -> OrderOut:
     order = hold.cancel_order(
         session,
         order_id,
         body.reason,
         engine,
-        actor="api",
+        actor=caller.actor,
         loc=("body", "reason"),
         message_ttl_s=settings.order_message_ttl_s,
     )

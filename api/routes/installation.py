@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.auth import CallerDep
 from api.deps import SessionDep, SettingsDep
 from models import outbox
 from models.installation import service
@@ -22,7 +23,7 @@ router = APIRouter(tags=["installation"])
     },
 )
 def replacement_arrived(
-    order_id: Id, body: ReplacementArrivedIn, session: SessionDep, settings: SettingsDep
+    order_id: Id, body: ReplacementArrivedIn, session: SessionDep, settings: SettingsDep, caller: CallerDep
 ) -> ReplacementOut:
     replacement = service.replacement_arrived(
         session,
@@ -35,7 +36,7 @@ def replacement_arrived(
             settings.replacement_message_ttl_s,
             business_key=order_number,
         ),
-        actor="api",
+        actor=caller.actor,
     )
     return ReplacementOut.model_validate(replacement)
 

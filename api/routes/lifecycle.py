@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.auth import CallerDep
 from api.deps import FactoryTodayDep, HistoryDep, SessionDep, SettingsDep
 from models import outbox
 from models.fulfilment import service as fulfilment
@@ -46,7 +47,12 @@ def get_timeline(order_id: Id, session: SessionDep, history: HistoryDep) -> Time
     },
 )
 def shipment_delivered(
-    order_id: Id, body: ShipmentDeliveredIn, session: SessionDep, settings: SettingsDep, today: FactoryTodayDep
+    order_id: Id,
+    body: ShipmentDeliveredIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    today: FactoryTodayDep,
+    caller: CallerDep,
 ) -> dict[str, str]:
     shipment = fulfilment.report_delivery(
         session,
@@ -60,7 +66,7 @@ def shipment_delivered(
             business_key=order.order_number,
             variables={"deliveredOn": body.delivered_on.isoformat()},
         ),
-        actor="api",
+        actor=caller.actor,
         today=today,
     )
     return {"status": "delivered", "tracking_number": shipment.tracking_number}

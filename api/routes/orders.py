@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from api.auth import CallerDep
 from api.deps import EngineDep, FactoryTodayDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models.orders import service
@@ -26,7 +27,12 @@ router = APIRouter(prefix="/orders", tags=["orders"], route_class=IdempotentRout
     },
 )
 def create_order(
-    body: OrderIn, session: SessionDep, engine: EngineDep, settings: SettingsDep, today: FactoryTodayDep
+    body: OrderIn,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    today: FactoryTodayDep,
+    caller: CallerDep,
 ) -> OrderOut:
     """Validate, store and start the order's process in one unit: if the start fails nothing is kept."""
     limits = service.OrderLimits.from_settings(settings)
@@ -35,7 +41,7 @@ def create_order(
         body,
         lambda variables: engine.start_process(service.PROCESS_ID, str(variables["orderNumber"]), variables),
         limits=limits,
-        actor="api",
+        actor=caller.actor,
         today=today,
     )
     return OrderOut.model_validate(order)

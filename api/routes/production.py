@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from api.auth import CallerDep
 from api.deps import SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import outbox
@@ -57,7 +58,9 @@ def list_purchase_orders(order_id: Id, session: SessionDep) -> list[PurchaseOrde
         },
     },
 )
-def receive_goods(number: Line, body: ReceiptIn, session: SessionDep, settings: SettingsDep) -> ReceiptOut:
+def receive_goods(
+    number: Line, body: ReceiptIn, session: SessionDep, settings: SettingsDep, caller: CallerDep
+) -> ReceiptOut:
     receipt = service.receive_goods(
         session,
         number,
@@ -69,7 +72,7 @@ def receive_goods(number: Line, body: ReceiptIn, session: SessionDep, settings: 
             settings.goods_received_message_ttl_s,
             local_keys={"purchaseOrderNumber": po_number},
         ),
-        actor="api",
+        actor=caller.actor,
     )
     po = receipt.purchase_order
     return ReceiptOut(

@@ -6,6 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, status
 
+from api.auth import CallerDep
 from api.deps import SessionDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models.risks import service
@@ -35,8 +36,8 @@ def order_risks(order_id: Id, session: SessionDep) -> list[RiskOut]:
         422: {"description": "Invalid risk; the detail names the field."},
     },
 )
-def raise_risk(order_id: Id, body: RiskIn, session: SessionDep) -> RiskOut:
-    return RiskOut.model_validate(service.raise_risk(session, order_id, body, actor="api"))
+def raise_risk(order_id: Id, body: RiskIn, session: SessionDep, caller: CallerDep) -> RiskOut:
+    return RiskOut.model_validate(service.raise_risk(session, order_id, body, actor=caller.actor))
 
 
 @router.post(
@@ -48,8 +49,8 @@ def raise_risk(order_id: Id, body: RiskIn, session: SessionDep) -> RiskOut:
         422: {"description": "No note (or an empty one)."},
     },
 )
-def close_risk(risk_id: Id, body: RiskCloseIn, session: SessionDep) -> RiskOut:
-    return RiskOut.model_validate(service.close_risk(session, risk_id, body.note, body.closed_by, actor="api"))
+def close_risk(risk_id: Id, body: RiskCloseIn, session: SessionDep, caller: CallerDep) -> RiskOut:
+    return RiskOut.model_validate(service.close_risk(session, risk_id, body.note, body.closed_by, actor=caller.actor))
 
 
 @router.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from api.auth import CallerDep
 from api.deps import EngineDep, FactoryTodayDep, SessionDep, SettingsDep
 from models.production.service import supplier_policy
 from models.suppliers import service
@@ -32,12 +33,12 @@ def scorecards(session: SessionDep, settings: SettingsDep) -> list[SupplierScore
     ),
     responses={503: {"description": "The engine is unreachable; nothing was started."}},
 )
-def evaluate(session: SessionDep, engine: EngineDep, today: FactoryTodayDep) -> EvaluationStartedOut:
+def evaluate(session: SessionDep, engine: EngineDep, today: FactoryTodayDep, caller: CallerDep) -> EvaluationStartedOut:
     out = service.request_evaluation(
         session,
         lambda business_key, variables: engine.start_process(service.PROCESS_ID, business_key, variables),
         today=today,
-        actor="api",
+        actor=caller.actor,
     )
     return EvaluationStartedOut.model_validate(out)
 
@@ -48,8 +49,8 @@ def evaluate(session: SessionDep, engine: EngineDep, today: FactoryTodayDep) -> 
     responses={404: {"description": "No such supplier."}},
 )
 def set_class(
-    supplier_id: Id, body: SupplierClassIn, session: SessionDep, settings: SettingsDep
+    supplier_id: Id, body: SupplierClassIn, session: SessionDep, settings: SettingsDep, caller: CallerDep
 ) -> SupplierScorecardOut:
-    service.set_class(session, supplier_id, body.supplier_class.value, body.reason, actor="api")
+    service.set_class(session, supplier_id, body.supplier_class.value, body.reason, actor=caller.actor)
     cards = service.scorecards(session, supplier_policy(settings))
     return SupplierScorecardOut.model_validate(next(c for c in cards if c["supplier_id"] == supplier_id))

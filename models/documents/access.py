@@ -130,7 +130,7 @@ def read(
     )
     audit.record(
         session,
-        actor=f"api:{reader or 'anonymous'}",
+        actor=reader or "anonymous",
         action="document.read" if refusal is None else "document.read_refused",
         entity="document",
         entity_id=doc.id,

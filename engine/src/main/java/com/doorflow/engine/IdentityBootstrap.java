@@ -49,7 +49,14 @@ public class IdentityBootstrap extends SpringBootProcessEnginePlugin {
   static final Map<String, String> PASSWORD_DEFAULTS = Map.of(
       "DOORFLOW_ENGINE_ADMIN_PASSWORD", "admin",
       "DOORFLOW_ENGINE_SYSTEM_PASSWORD", "doorflow",
-      "DOORFLOW_DEMO_PASSWORD", "demo");
+      "DOORFLOW_DEMO_PASSWORD", "demo",
+      // service users of other systems (demo-only defaults, as doorflow/identity.py PASSWORD_DEFAULTS)
+      "DOORFLOW_SHOP_PASSWORD", "shop-demo",
+      "DOORFLOW_CRM_PASSWORD", "crm-demo",
+      "DOORFLOW_FINANCE_PASSWORD", "finance-demo",
+      "DOORFLOW_HOTLINE_PASSWORD", "hotline-demo",
+      "DOORFLOW_WAREHOUSE_PASSWORD", "warehouse-demo",
+      "DOORFLOW_LOGISTICS_PASSWORD", "logistics-demo");
 
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record GroupDef(String id, String name, String type) {}
