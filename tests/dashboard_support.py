@@ -1,19 +1,19 @@
 """How the dashboard tests reach doorflow's API: one place builds every client (HTTP Basic with an engine user).
 
-The user comes from ``dashboard_user()``: the system user ``doorflow`` (password DOORFLOW_ENGINE_SYSTEM_PASSWORD,
-default "doorflow") until the API's role matrix names the managers' groups; then point it at e.g. ``zhaomin``.
+The user comes from ``dashboard_user()``: the demo manager ``zhaomin`` (group ``managers``, which the role matrix
+lets open the dashboard), with the password the engine gave that user.
 """
 
 from __future__ import annotations
 
-import os
-
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from doorflow import identity
+
 
 def dashboard_user() -> tuple[str, str]:
-    return "doorflow", os.environ.get("DOORFLOW_ENGINE_SYSTEM_PASSWORD", "doorflow")
+    return identity.credentials("zhaomin")
 
 
 def dashboard_client(app: FastAPI) -> TestClient:

@@ -298,6 +298,27 @@ def test_every_creation_route_has_committed_before_it_answers(
     )
     assert [r["id"] for r in client.get(f"/orders/{order['id']}/risks").json()] == [risk["id"]]
 
+    year, quarter = date.today().year, (date.today().month - 1) // 3 + 1
+    report = create(
+        "POST /reports/after-sales/quarterly/document",
+        f"/reports/after-sales/quarterly/document?year={year}&quarter={quarter}",
+        {},
+        lambda b: _exists(db, "select 1 from documents where id = :id", id=b["id"]),
+    )
+    assert client.get(f"/documents/{report['id']}").status_code == 200
+
+    marked = client.put(f"/documents/{report['id']}/confidentiality", json={"confidential": True})
+    assert marked.status_code == 200, marked.text
+    # The route only starts the approval process (the request row is the process's first step): what it
+    # must have committed is nothing, and its transaction must be closed when it answers.
+    started = create(
+        "POST /documents/{document_id}/access-requests",
+        f"/documents/{report['id']}/access-requests",
+        {"reason": "核对季度统计"},
+        lambda b: bool(b["process_instance_id"]),
+    )
+    assert started["requested_by"] == "doorflow"
+
     assert covered == _creation_routes(probed.app), "every creation route is read back right after its answer"
 
 
@@ -480,6 +501,8 @@ def test_options_and_405_list_every_method_of_the_path() -> None:
 
 # A body each writing route accepts, so that only the unknown id can refuse it.
 BODIES: dict[str, dict[str, Any]] = {
+    "POST /documents/{document_id}/access-requests": {"reason": "核对合同条款"},
+    "PUT /documents/{document_id}/confidentiality": {"confidential": True},
     "POST /orders/{order_id}/change-requests": change_payload(),
     "POST /orders/{order_id}/installation/replacement-arrived": {"note": "补发件已到"},
     "POST /orders/{order_id}/hold": {"reason": "客户要求暂停"},

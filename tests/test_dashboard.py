@@ -47,7 +47,7 @@ from models.production.tables import (
     Supplier,
 )
 from models.reports import service as reports
-from tests.conftest import order_payload
+from tests.conftest import LiveEngine, order_payload
 from tests.dashboard_support import dashboard_client
 
 LIMITS = OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500)
@@ -164,10 +164,10 @@ def data(sessions: sessionmaker[Session], seller: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def client(db_url: str, seller: str, data: dict[str, Any]) -> Iterator[TestClient]:
-    """The API on the test database; no engine is needed for reports (its URL is never called)."""
+def client(db_url: str, live_engine: LiveEngine, seller: str, data: dict[str, Any]) -> Iterator[TestClient]:
+    """The API on the test database; the engine only verifies the manager's login (reports never call it)."""
     settings = Settings(
-        _env_file=None, database_url=db_url, engine_url="http://127.0.0.1:9", sales_departments={DEPARTMENT: [seller]}
+        _env_file=None, database_url=db_url, engine_url=live_engine.cfg.url, sales_departments={DEPARTMENT: [seller]}
     )
     with dashboard_client(create_app(settings)) as c:
         yield c

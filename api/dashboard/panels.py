@@ -28,7 +28,7 @@ from models.collection.service import KIND_NAMES
 from models.costs import service as costs
 from models.documents import access as document_access
 from models.documents.tables import ReadOutcome
-from models.errors import InvalidInput
+from models.errors import InvalidInput, NotFound
 from models.orders.tables import OrderStatus
 from models.production.service import supplier_policy
 from models.reports import service as reports
@@ -508,7 +508,7 @@ def panel(key: str) -> Panel:
     for p in PANELS:
         if p.key == key:
             return p
-    raise InvalidInput(("path", "panel"), f"unknown panel; known: {', '.join(p.key for p in PANELS)}")
+    raise NotFound("dashboard panel", key)
 
 
 # --- drill-down lists ---------------------------------------------------------------------------------------------
@@ -704,4 +704,4 @@ def drill_list(key: str) -> DrillList:
     for d in LISTS:
         if d.key == key:
             return d
-    raise InvalidInput(("path", "list"), f"unknown list; known: {', '.join(d.key for d in LISTS)}")
+    raise NotFound("dashboard list", key)

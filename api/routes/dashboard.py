@@ -22,6 +22,7 @@ from api.dashboard.xlsx import workbook
 from api.deps import FactoryTodayDep, SessionDep, SettingsDep
 from doorflow.settings import ROOT
 from models.reports import service as reports
+from models.types import Line
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
@@ -75,7 +76,7 @@ def page(session: SessionDep, settings: SettingsDep, filters: FiltersDep) -> HTM
 
 
 @router.get("/static/{name}", summary="The page's script, style and ECharts (served from the project, no CDN)")
-def static(name: str) -> FileResponse:
+def static(name: Line) -> FileResponse:
     path = STATIC.get(name)
     if path is None:
         return Response(status_code=404)  # type: ignore[return-value]
@@ -93,13 +94,15 @@ def all_panels(session: SessionDep, settings: SettingsDep, filters: FiltersDep, 
 
 
 @router.get("/api/panels/{key}", summary="One panel's data: columns, rows (with drill-down links), cards")
-def one_panel(key: str, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep) -> Any:
+def one_panel(
+    key: Line, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
+) -> Any:
     return _panel_json(declared.panel(key), _context(session, settings, filters, today))
 
 
 @router.get("/api/lists/{key}", summary="A drill-down list: the orders, tickets or installments behind a figure")
 def list_json(
-    key: str, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
+    key: Line, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
 ) -> Any:
     drill = declared.drill_list(key)
     params = _list_params(drill, request)
@@ -115,7 +118,7 @@ def list_json(
 
 @router.get("/list/{key}", response_class=HTMLResponse, summary="A drill-down list as a page (with its export)")
 def list_page(
-    key: str, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
+    key: Line, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
 ) -> HTMLResponse:
     drill = declared.drill_list(key)
     params = _list_params(drill, request)
@@ -138,7 +141,7 @@ def _xlsx(title: str, content: bytes, name: str) -> Response:
 
 @router.get("/export/{key}.xlsx", summary="A panel's table as an Excel file (Chinese headers), under the filters")
 def export_panel(
-    key: str, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
+    key: Line, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
 ) -> Response:
     panel = declared.panel(key)
     data = panel.load(_context(session, settings, filters, today))
@@ -147,7 +150,7 @@ def export_panel(
 
 @router.get("/export/list/{key}.xlsx", summary="A drill-down list as an Excel file, under the filters")
 def export_list(
-    key: str, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
+    key: Line, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
 ) -> Response:
     drill = declared.drill_list(key)
     rows = drill.load(_context(session, settings, filters, today), _list_params(drill, request))

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep
 from api.deps import EngineDep, SessionDep, SettingsDep
+from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models.documents import access, service
 from models.documents.schemas import (
     AccessRequestIn,
@@ -23,9 +24,9 @@ from models.documents.schemas import (
     DocumentView,
 )
 from models.documents.tables import Document, ReadOutcome
-from models.types import Id
+from models.types import Id, Line
 
-router = APIRouter(tags=["documents"])
+router = APIRouter(tags=["documents"], route_class=IdempotentRoute)
 
 
 def document_reader(caller: CallerDep) -> str | None:
@@ -160,6 +161,7 @@ def set_confidentiality(
 @router.post(
     "/documents/{document_id}/access-requests",
     status_code=status.HTTP_201_CREATED,
+    dependencies=[IDEMPOTENT],
     summary="Ask to read a confidential document: starts the approval process 文档查阅申请 (document-access)",
     responses={
         404: {"description": "No such document."},
@@ -200,7 +202,7 @@ def document_reads(
     start: Annotated[datetime | None, Query(description="From (inclusive), ISO date-time")] = None,
     end: Annotated[datetime | None, Query(description="Until (exclusive), ISO date-time")] = None,
     document_id: Id | None = None,
-    reader: Annotated[str | None, Query(max_length=120)] = None,
+    reader: Annotated[Line | None, Query(max_length=120)] = None,
     outcome: ReadOutcome | None = None,
     confidential_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
+from api.auth import CallerDep
 from api.dashboard.filters import department_people, targets
 from api.deps import FactoryTodayDep, SessionDep, SettingsDep
+from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models import calendar
 from models.aftersales import service as aftersales
 from models.aftersales.schemas import AfterSalesQuarterly
@@ -18,7 +20,7 @@ from models.reports import service
 from models.reports.schemas import OrderKpis
 from models.types import Int32, Line
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix="/reports", tags=["reports"], route_class=IdempotentRoute)
 
 
 @router.get(
@@ -73,13 +75,19 @@ def after_sales_quarterly(
 
 @router.post(
     "/after-sales/quarterly/document",
+    dependencies=[IDEMPOTENT],
     status_code=201,
     summary="Render the quarterly after-sales statistics as a document (new version; read at /documents/{id}/content)",
 )
 def after_sales_quarterly_document(
-    session: SessionDep, settings: SettingsDep, today: FactoryTodayDep, year: Year, quarter: Quarter
+    session: SessionDep,
+    settings: SettingsDep,
+    today: FactoryTodayDep,
+    caller: CallerDep,
+    year: Year,
+    quarter: Quarter,
 ) -> DocumentOut:
     doc = aftersales.quarterly_document(
-        session, year, quarter, targets(settings), actor=settings.engine_user, generated_on=today
+        session, year, quarter, targets(settings), actor=caller.actor, generated_on=today
     )
     return DocumentOut.model_validate(doc)
