@@ -51,7 +51,7 @@ import httpx
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from doorflow import mailsink, stack
+from doorflow import identity, mailsink, stack
 from doorflow.cluster import (
     Cluster,
     already_done_ids,
@@ -152,7 +152,7 @@ class FaultResult:
 
 def api_credentials() -> tuple[str, str]:
     """Who the suite is towards the API: the system user (HTTP Basic), password from the environment."""
-    return "doorflow", os.environ.get("DOORFLOW_ENGINE_SYSTEM_PASSWORD", "doorflow")
+    return identity.credentials("doorflow")
 
 
 class ResilientApi(httpx.Client):

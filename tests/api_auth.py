@@ -6,15 +6,15 @@ client these tests build for the API takes them from here.
 
 from __future__ import annotations
 
-import os
-
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from doorflow import identity
 
 
 def api_credentials() -> tuple[str, str]:
     """The system user ``doorflow`` (its password from DOORFLOW_ENGINE_SYSTEM_PASSWORD, local default ``doorflow``)."""
-    return "doorflow", os.environ.get("DOORFLOW_ENGINE_SYSTEM_PASSWORD", "doorflow")
+    return identity.credentials("doorflow")
 
 
 def authenticated_client(app: FastAPI, *, raise_server_exceptions: bool = True) -> TestClient:

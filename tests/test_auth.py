@@ -306,11 +306,11 @@ TOKENS = [
     re.compile(r"\bsk-[A-Za-z0-9]{32,}\b"),  # API secret keys of several vendors
 ]
 VALUES = [
-    re.compile(rf"(?i)\b{SECRET_WORD}['\"]?\s*[:=,]\s*['\"]([^'\"\s]*)['\"]"),  # key = "v", "key": "v", "KEY", "v"
+    re.compile(rf"(?i)\b{SECRET_WORD}['\"]?\s*[:=,]\s*['\"]([^'\"\s]*)['\"]"),  # key = "<value>", "key": "<value>"
     re.compile(r"(?i)^\s*(?:export\s+)?[a-z_][\w-]*(?:password|secret|token)[\w-]*\s*=\s*([^\s'\"#$]+)"),  # KEY=v
     re.compile(rf"(?i)\$\{{{SECRET_WORD}:-([^}}]*)\}}"),  # ${KEY:-v}
-    re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]+)@"),  # scheme://user:v@host
-    re.compile(r"(?:^|\s)(?:-u|--user)\s+['\"]?[\w.-]+:([^\s'\"]+)"),  # curl -u user:v
+    re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]+)@"),  # scheme://user:<value>@host
+    re.compile(r"(?:^|\s)(?:-u|--user)\s+['\"]?[\w.-]+:([^\s'\"]+)"),  # curl -u user:<value>
     re.compile(rf"(?i){SECRET_WORD}\s*:\s*\w+\s*=\s*Field\(\s*default\s*=\s*['\"]([^'\"]*)['\"]"),  # settings
 ]
 
@@ -377,7 +377,7 @@ def test_the_secret_scan_finds_a_planted_secret(tmp_path: Path) -> None:
     planted = {
         "settings.py": f'db_{word} = "s3cr3t-Real-Xy9"\n',
         "deploy.env": f"SMTP_{word.upper()}=hunter2hunter2\n",
-        "compose.yml": "  url: postgresql://app:Tr0ub4dor3@db:5432/app\n",
+        "compose.yml": "  url: postgresql://app:" + "Tr0ub4dor3" + "@db:5432/app\n",
         "key.pem": "-----BEGIN RSA PRIVATE" + " KEY-----\nMIIB\n",
         "undeclared-demo.yml": f"  X_{word.upper()}: ${{X_{word.upper()}:-demo}}\n",  # a demo default, unmarked
     }

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.main import create_app
+from doorflow import identity
 from doorflow.settings import DEFAULT_BOM, DEFAULT_STAGES, Settings
 from models.audit import AuditEntry
 from models.changes import service as changes
@@ -326,9 +327,7 @@ def client(db_url: str) -> Iterator[TestClient]:
 
 def api_login() -> tuple[str, str]:
     """Who these tests call the API as (the API gets HTTP Basic authentication; see issue 10)."""
-    import os
-
-    return "doorflow", os.environ.get("DOORFLOW_ENGINE_SYSTEM_PASSWORD", "doorflow")
+    return identity.credentials("doorflow")
 
 
 def test_staff_raise_risks_and_close_them_with_a_note_once(client: TestClient, sessions: sessionmaker[Session]) -> None:

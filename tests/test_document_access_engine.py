@@ -5,7 +5,6 @@ The grant's expiry is the process's timer, fired by moving the engine clock past
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -33,7 +32,7 @@ READER = "wanglei"  # sales (demo user); the contract's owner group is legal (su
 
 def api_credentials() -> tuple[str, str]:
     """Who the test client calls the API as (the integrator points this at the right users)."""
-    return "doorflow", os.environ.get("DOORFLOW_ENGINE_SYSTEM_PASSWORD", "doorflow")
+    return identity.credentials("doorflow")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from doorflow import stack
+from doorflow import identity, stack
 from doorflow.staff import SimulatedStaff
 from models.db import unit_of_work
 from models.orders.tables import Order, OrderStatus
@@ -45,9 +45,7 @@ LOCKS = [
 
 def api_user() -> tuple[str, str]:
     """Who the tests call the API as (the auth helper's role matrix: purchasing may call these routes)."""
-    import os
-
-    return ("doorflow", os.environ.get("DOORFLOW_ENGINE_SYSTEM_PASSWORD", "doorflow"))
+    return identity.credentials("doorflow")
 
 
 @pytest.fixture

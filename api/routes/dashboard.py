@@ -24,6 +24,7 @@ from doorflow.settings import ROOT
 from models.reports import service as reports
 from models.types import Line
 
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such panel, list or file."}}
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
 HERE = Path(__file__).resolve().parent.parent / "dashboard"
@@ -75,7 +76,11 @@ def page(session: SessionDep, settings: SettingsDep, filters: FiltersDep) -> HTM
     return HTMLResponse(html)
 
 
-@router.get("/static/{name}", summary="The page's script, style and ECharts (served from the project, no CDN)")
+@router.get(
+    "/static/{name}",
+    summary="The page's script, style and ECharts (served from the project, no CDN)",
+    responses=NOT_FOUND,
+)
 def static(name: Line) -> FileResponse:
     path = STATIC.get(name)
     if path is None:
@@ -93,14 +98,20 @@ def all_panels(session: SessionDep, settings: SettingsDep, filters: FiltersDep, 
     return [_panel_json(p, ctx) for p in declared.PANELS]
 
 
-@router.get("/api/panels/{key}", summary="One panel's data: columns, rows (with drill-down links), cards")
+@router.get(
+    "/api/panels/{key}", summary="One panel's data: columns, rows (with drill-down links), cards", responses=NOT_FOUND
+)
 def one_panel(
     key: Line, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
 ) -> Any:
     return _panel_json(declared.panel(key), _context(session, settings, filters, today))
 
 
-@router.get("/api/lists/{key}", summary="A drill-down list: the orders, tickets or installments behind a figure")
+@router.get(
+    "/api/lists/{key}",
+    summary="A drill-down list: the orders, tickets or installments behind a figure",
+    responses=NOT_FOUND,
+)
 def list_json(
     key: Line, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
 ) -> Any:
@@ -116,7 +127,12 @@ def list_json(
     }
 
 
-@router.get("/list/{key}", response_class=HTMLResponse, summary="A drill-down list as a page (with its export)")
+@router.get(
+    "/list/{key}",
+    response_class=HTMLResponse,
+    summary="A drill-down list as a page (with its export)",
+    responses=NOT_FOUND,
+)
 def list_page(
     key: Line, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
 ) -> HTMLResponse:
@@ -139,7 +155,11 @@ def _xlsx(title: str, content: bytes, name: str) -> Response:
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
-@router.get("/export/{key}.xlsx", summary="A panel's table as an Excel file (Chinese headers), under the filters")
+@router.get(
+    "/export/{key}.xlsx",
+    summary="A panel's table as an Excel file (Chinese headers), under the filters",
+    responses=NOT_FOUND,
+)
 def export_panel(
     key: Line, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
 ) -> Response:
@@ -148,7 +168,9 @@ def export_panel(
     return _xlsx(panel.title, workbook(panel.title, panel.columns, data.rows, filters.query()), panel.key)
 
 
-@router.get("/export/list/{key}.xlsx", summary="A drill-down list as an Excel file, under the filters")
+@router.get(
+    "/export/list/{key}.xlsx", summary="A drill-down list as an Excel file, under the filters", responses=NOT_FOUND
+)
 def export_list(
     key: Line, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
 ) -> Response:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import psutil
 
-from doorflow import stack
+from doorflow import identity, stack
 from doorflow.bench import probe, report
 from doorflow.bench.driver import Clock, Driver
 from doorflow.demo import order_body
@@ -56,7 +56,7 @@ class Options:
 
 def api_credentials() -> tuple[str, str]:
     """Who the benchmark is to doorflow's API: the system user (password from the environment)."""
-    return "doorflow", os.environ.get("DOORFLOW_ENGINE_SYSTEM_PASSWORD", "doorflow")
+    return identity.credentials("doorflow")
 
 
 def api_client(base_url: str, timeout_s: float = 30.0, connections: int = 20) -> httpx.Client:
