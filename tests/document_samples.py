@@ -66,6 +66,7 @@ class Sample:
     title: str
     context: dict[str, Any]
     expected: tuple[str, ...] = field(default=())  # besides the title and the customer
+    names_the_customer: bool = True  # False for reports about many customers (the quarterly statistics)
 
 
 def samples() -> list[Sample]:
@@ -235,4 +236,29 @@ def samples() -> list[Sample]:
             },
             ("人民币叁万肆仟柒佰玖拾肆元捌角", "第3次（书面函件）", "法律途径"),
         ),
+        Sample(
+            "aftersales-quarterly.html.j2",
+            "售后服务统计报告",
+            {"report": QUARTERLY, "generated_on": date(2099, 4, 1), "problem_types": {"lock_hardware": "锁具五金"}},
+            ("2099年第1季度", "锁具五金", "锁芯批次质量问题", "技术部（签收）"),
+            names_the_customer=False,
+        ),
     ]
+
+
+def _group(key: str, label: str) -> dict[str, Any]:
+    return {"key": key, "label": label, "tickets": 3, "resolved": 2, "mean_handling_hours": 20.5, "revisited": 2,
+            "mean_satisfaction": 4.5, "positive": 2}  # fmt: skip
+
+
+QUARTERLY: dict[str, Any] = {
+    "year": 2099, "quarter": 1, "start": date(2099, 1, 1), "end": date(2099, 3, 31), "salesperson": None,
+    "ticket_count": 3, "resolved_count": 2, "mean_handling_hours": 20.5, "revisited_count": 2,
+    "mean_satisfaction": 4.5, "positive_score": 4,
+    "by_problem_type": [_group("lock_hardware", "锁具五金")],
+    "by_product_model": [_group("steel_security", "GF-960 钢质安全门")],
+    "by_cause": [_group("锁芯批次质量问题", "锁芯批次质量问题")],
+    "rows": [{"problem_type": "lock_hardware", "problem_type_label": "锁具五金", "product_model": "GF-960",
+              "cause": "锁芯批次质量问题", "tickets": 3, "resolved": 2, "mean_handling_hours": 20.5,
+              "mean_satisfaction": 4.5}],
+}  # fmt: skip

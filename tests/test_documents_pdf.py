@@ -100,7 +100,7 @@ def test_each_document_kind_renders_as_a_pdf_with_its_chinese_text(template: str
     text, fonts = read_back(pdf, stem)
 
     flat = re.sub(r"\s+", "", text)
-    for expected in (sample.title, CUSTOMER, *sample.expected):
+    for expected in (sample.title, *((CUSTOMER,) if sample.names_the_customer else ()), *sample.expected):
         assert re.sub(r"\s+", "", expected) in flat, f"{template}: {expected!r} is not in the PDF's text"
     # No glyph missing: every character of the document comes back from the PDF, none as a replacement.
     wanted = {ch for ch in visible_text(html) if not ch.isspace()}
