@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from api.auth import CallerDep
+from api.auth import Caller, CallerDep
 from api.deps import EngineDep, SessionDep, SettingsDep
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from models.documents import access, service
@@ -54,9 +54,12 @@ def _view(doc: Document, policy: access.Policy) -> DocumentView:
 
 
 def _download(
-    session: SessionDep, settings: SettingsDep, document_id: int, reader: str | None, fmt: access.Format
+    session: SessionDep, settings: SettingsDep, document_id: int, caller: Caller, fmt: access.Format
 ) -> Response:
-    result = access.read(session, document_id, reader, fmt, access.Policy.from_settings(settings), datetime.now(UTC))
+    policy = access.Policy.from_settings(settings)
+    result = access.read(
+        session, document_id, document_reader(caller), fmt, policy, datetime.now(UTC), actor=caller.actor
+    )
     if not result.allowed:
         # Returned, not raised: the refusal's log entry commits with the request's transaction.
         return JSONResponse(
@@ -95,8 +98,8 @@ def list_order_documents(order_id: Id, session: SessionDep, settings: SettingsDe
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "No such document."}, **REFUSED},
 )
-def download_pdf(document_id: Id, session: SessionDep, settings: SettingsDep, reader: ReaderDep) -> Response:
-    return _download(session, settings, document_id, reader, "pdf")
+def download_pdf(document_id: Id, session: SessionDep, settings: SettingsDep, caller: CallerDep) -> Response:
+    return _download(session, settings, document_id, caller, "pdf")
 
 
 @router.get(
@@ -120,10 +123,10 @@ def download_document(
     document_id: Id,
     session: SessionDep,
     settings: SettingsDep,
-    reader: ReaderDep,
+    caller: CallerDep,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    return _download(session, settings, document_id, reader, "pdf" if _wants_pdf(accept) else "html")
+    return _download(session, settings, document_id, caller, "pdf" if _wants_pdf(accept) else "html")
 
 
 def _wants_pdf(accept: str | None) -> bool:

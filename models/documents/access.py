@@ -105,7 +105,14 @@ class ReadResult:
 
 
 def read(
-    session: Session, document_id: int, reader: str | None, fmt: Format, policy: Policy, now: datetime
+    session: Session,
+    document_id: int,
+    reader: str | None,
+    fmt: Format,
+    policy: Policy,
+    now: datetime,
+    *,
+    actor: str | None = None,
 ) -> ReadResult:
     """Read a document as ``reader``: allowed, or refused for want of a valid grant. Both are logged.
 
@@ -130,7 +137,7 @@ def read(
     )
     audit.record(
         session,
-        actor=reader or "anonymous",
+        actor=actor or reader or "anonymous",  # the audit names the caller as the API authenticated them
         action="document.read" if refusal is None else "document.read_refused",
         entity="document",
         entity_id=doc.id,
