@@ -243,6 +243,11 @@ def document_security(app: FastAPI, matrix: Matrix) -> None:
                 responses = operation.setdefault("responses", {})
                 responses.setdefault("401", {"description": "No credentials, or wrong ones."})
                 responses.setdefault("403", {"description": "None of the caller's groups may call this route."})
+                responses.setdefault(
+                    "503",
+                    {"description": "The engine, which verifies logins, is unreachable and the login is not "
+                     "remembered yet; retry later (Retry-After)."},
+                )  # fmt: skip
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -16,15 +16,15 @@ from api.main import create_app
 from models.db import unit_of_work
 from models.orders.tables import Order, OrderStatus
 from tests.api_auth import authenticated_client
-from tests.conftest import make_settings
+from tests.conftest import LiveEngine, make_settings, verified
 
 UNREACHABLE_ENGINE = "http://127.0.0.1:9"  # the discard port: nothing answers
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    """The API on the test database with the engine unreachable."""
-    app = create_app(make_settings(db_url, UNREACHABLE_ENGINE))
+def client(db_url: str, live_engine: LiveEngine) -> Iterator[TestClient]:
+    """The API on the test database with the engine unreachable (the caller's login verified before it went)."""
+    app = create_app(make_settings(db_url, UNREACHABLE_ENGINE), authenticator=verified(live_engine))
     with authenticated_client(app, raise_server_exceptions=False) as c:
         yield c
 

@@ -21,6 +21,7 @@ from api.dashboard.panels import Context, DrillList, Panel
 from api.dashboard.xlsx import workbook
 from api.deps import FactoryTodayDep, SessionDep, SettingsDep
 from doorflow.settings import ROOT
+from models.errors import NotFound
 from models.reports import service as reports
 from models.types import Line
 
@@ -84,7 +85,7 @@ def page(session: SessionDep, settings: SettingsDep, filters: FiltersDep) -> HTM
 def static(name: Line) -> FileResponse:
     path = STATIC.get(name)
     if path is None:
-        return Response(status_code=404)  # type: ignore[return-value]
+        raise NotFound("dashboard file", name)
     if not path.exists():
         detail = f"{path} is missing: run `npm ci` (./dev does) so that the npm package echarts is installed."
         return JSONResponse(status_code=503, content={"detail": detail})  # type: ignore[return-value]
