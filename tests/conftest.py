@@ -8,11 +8,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import Authenticator, Caller, display_name
@@ -24,6 +25,7 @@ from doorflow.operaton import OperatonClient
 from doorflow.settings import Settings
 from doorflow.store import create_database, migrate, start_embedded_postgres
 from models.db import make_engine, make_sessionmaker
+from models.production.tables import Supplier
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -191,3 +193,21 @@ def order_payload(**overrides: object) -> dict[str, object]:
 def reset_engine_clock(live_engine: LiveEngine) -> None:
     """Put the engine clock back to real time after a test moved it."""
     live_engine.client.reset_clock()
+
+
+# The lock suppliers as migration 0004 seeds them. Other tests run the monthly supplier evaluation (its timer
+# fires when a test moves the engine clock past the 1st) and reclassify them from their own test facts; tests
+# that assert which seeded supplier the purchase step picks start from the seeded standing.
+SEEDED_LOCK_SUPPLIERS = {
+    "浙江永康金盾锁业有限公司": ("A", 92, 85, 78, 88),
+    "温州安居五金制品厂": ("B", 80, 90, 88, 75),
+}
+
+
+def restore_seeded_suppliers(sessions: sessionmaker[Session]) -> None:
+    with sessions() as s, s.begin():
+        for supplier in s.scalars(select(Supplier).where(Supplier.name.in_(SEEDED_LOCK_SUPPLIERS))):
+            klass, quality, lead, price, service = SEEDED_LOCK_SUPPLIERS[supplier.name]
+            supplier.qualification_class = klass
+            supplier.quality_score, supplier.lead_time_score = Decimal(quality), Decimal(lead)
+            supplier.price_score, supplier.service_score = Decimal(price), Decimal(service)

@@ -37,6 +37,7 @@ from models.production.schemas import DelayIn, ReceiptIn
 from models.production.tables import DelayCause, Material, PurchaseOrder, PurchaseStatus, Supplier
 from models.risks import service as risks
 from models.risks.tables import Risk, RiskSource, RiskStatus
+from tests.conftest import LiveEngine, verified
 
 TERMS = contracts.terms_from_settings(Settings(_env_file=None))
 POLICY = costs.CostPolicy(
@@ -317,10 +318,10 @@ def test_every_process_risk_is_raised_once_per_source_event(sessions: sessionmak
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
-    """The API without an engine: these routes only read and write the store."""
+def client(db_url: str, live_engine: LiveEngine) -> Iterator[TestClient]:
+    """The API without an engine (these routes only read and write the store); the login was verified before."""
     settings = Settings(_env_file=None, database_url=db_url, engine_url="http://127.0.0.1:9")
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings, authenticator=verified(live_engine))) as c:  # logged in before
         c.auth = api_login()
         yield c
 

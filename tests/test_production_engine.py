@@ -29,7 +29,7 @@ from models.production.tables import (
     PurchaseStatus,
     StageStatus,
 )
-from tests.conftest import LiveEngine, order_payload, reset_engine_clock
+from tests.conftest import LiveEngine, order_payload, reset_engine_clock, restore_seeded_suppliers
 
 pytestmark = pytest.mark.engine
 
@@ -123,6 +123,7 @@ def plans_of(s: Session, order_id: int) -> list[ProductionPlan]:
 def test_production_happy_path(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
+    restore_seeded_suppliers(sessions)
     # 250 fire doors need more fire-door cores than the 200 in stock: two shortages, bought in parallel.
     fire = {"door_type": "fire", "width_mm": 1200, "height_mm": 2100, "handing": "right_outswing", "quantity": 250,
             "unit_price": "1860.00"}  # fmt: skip

@@ -25,7 +25,7 @@ from models.production.tables import (
     PurchaseOrder,
     Supplier,
 )
-from tests.conftest import order_payload
+from tests.conftest import order_payload, restore_seeded_suppliers
 from workers.runtime import BadJobData
 from workers.tasks.production_record_progress import _percent
 
@@ -84,6 +84,7 @@ def test_plan_is_scheduled_backwards_from_the_due_date(sessions: sessionmaker[Se
 
 
 def test_best_qualified_supplier_is_chosen_and_a_failed_one_avoided(sessions: sessionmaker[Session]) -> None:
+    restore_seeded_suppliers(sessions)
     with unit_of_work(sessions) as s:
         best = service.choose_supplier(s, "LOCK-CORE-C", POLICY)
         assert best.qualification_class in {"A", "B"}
