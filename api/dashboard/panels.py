@@ -404,16 +404,23 @@ def risk_categories(ctx: Context) -> PanelData:
     )
 
 
-def document_reads(ctx: Context) -> PanelData:
-    """GET /reports/document-reads: every read and every refusal of a document, newest first."""
+def _read_log(ctx: Context) -> document_access.ReadLog:
+    """The read log over the filters' factory days (both the panel and its list read it so)."""
     f = ctx.filters
     zone = ZoneInfo(ctx.settings.factory_timezone)
-    start = datetime.combine(f.start, time(), zone) if f.start else None
-    end = datetime.combine(f.end + timedelta(days=1), time(), zone) if f.end else None
-    log = document_access.read_log(
-        ctx.session, start=start, end=end, document_id=None, reader=None, outcome=None, confidential_only=False,
+    return document_access.read_log(
+        ctx.session,
+        start=datetime.combine(f.start, time(), zone) if f.start else None,
+        end=datetime.combine(f.end + timedelta(days=1), time(), zone) if f.end else None,
+        document_id=None, reader=None, outcome=None, confidential_only=False,
         limit=ctx.settings.dashboard_read_log_rows,
     )  # fmt: skip
+
+
+def document_reads(ctx: Context) -> PanelData:
+    """GET /reports/document-reads: every read and every refusal of a document, newest first."""
+    zone = ZoneInfo(ctx.settings.factory_timezone)
+    log = _read_log(ctx)
     by_day: dict[date, dict[str, int]] = {}
     for read, _doc in log.entries:
         day = read.read_at.astimezone(zone).date()
@@ -639,15 +646,8 @@ def cost_accrual_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str,
 
 
 def document_read_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, Any]]:
-    f = ctx.filters
     zone = ZoneInfo(ctx.settings.factory_timezone)
-    log = document_access.read_log(
-        ctx.session,
-        start=datetime.combine(f.start, time(), zone) if f.start else None,
-        end=datetime.combine(f.end + timedelta(days=1), time(), zone) if f.end else None,
-        document_id=None, reader=None, outcome=None, confidential_only=False,
-        limit=ctx.settings.dashboard_read_log_rows,
-    )  # fmt: skip
+    log = _read_log(ctx)
     return [
         {"read_at": r.read_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "document": d.title, "reader": r.reader,
          "outcome": "查阅" if r.outcome == ReadOutcome.READ else "拒绝", "reason": r.refusal_reason}
