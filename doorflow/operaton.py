@@ -240,6 +240,12 @@ class OperatonClient:
                     raise
                 time.sleep(0.2 * (attempt + 1))
 
+    def set_jobs_suspended(self, process_key: str, suspended: bool) -> None:
+        """Suspend (or activate) the jobs of every version of a process definition, its timer start
+        event's included: a suspended timer does not fire until it is activated again."""
+        body = {"processDefinitionKey": process_key, "suspended": suspended, "includeJobs": True}
+        self.call("PUT", "/job-definition/suspended", json=body)
+
     def suspend_process_instance(self, process_instance_id: str) -> list[str]:
         """Suspend the instance and its running call-activity children; returns their ids."""
         return self._set_tree_suspended(process_instance_id, True)

@@ -83,6 +83,9 @@ class LiveEngine:
     startup_s: float
 
 
+SUPPLIER_EVALUATION = "supplier-evaluation"
+
+
 @pytest.fixture(scope="session")
 def live_engine(tmp_path_factory: pytest.TempPathFactory, engine_db_url: str) -> Iterator[LiveEngine]:
     """The real Operaton engine (own database, free port, test clock on) with every resource of bpmn/ deployed."""
@@ -97,6 +100,10 @@ def live_engine(tmp_path_factory: pytest.TempPathFactory, engine_db_url: str) ->
     with stack.running_engine(cfg, progress=lambda m: print(m, flush=True)):
         client = stack.system_client(cfg)
         stack.deploy_all(client)
+        # The monthly supplier evaluation runs in this session only when a test starts it. Its timer would
+        # otherwise fire whenever a test moves the clock past the 1st and reclassify the seeded suppliers
+        # from the deliveries other tests left behind (the timer's own test activates it).
+        client.set_jobs_suspended(SUPPLIER_EVALUATION, True)
         yield LiveEngine(cfg, client, EngineHistory(client), time.monotonic() - started)
         client.close()
 
@@ -195,9 +202,9 @@ def reset_engine_clock(live_engine: LiveEngine) -> None:
     live_engine.client.reset_clock()
 
 
-# The lock suppliers as migration 0004 seeds them. Other tests run the monthly supplier evaluation (its timer
-# fires when a test moves the engine clock past the 1st) and reclassify them from their own test facts; tests
-# that assert which seeded supplier the purchase step picks start from the seeded standing.
+# The lock suppliers as migration 0004 seeds them. The supplier tests run the evaluation and reclassify them
+# from their own test facts; tests that assert which seeded supplier the purchase step picks start from the
+# seeded standing.
 SEEDED_LOCK_SUPPLIERS = {
     "浙江永康金盾锁业有限公司": ("A", 92, 85, 78, 88),
     "温州安居五金制品厂": ("B", 80, 90, 88, 75),

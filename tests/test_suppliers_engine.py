@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from doorflow import identity, stack
+from doorflow.operaton import parse_date
 from doorflow.staff import SimulatedStaff
 from models.db import unit_of_work
 from models.orders.tables import Order, OrderStatus
@@ -155,7 +156,12 @@ def test_evaluation_disqualifies_on_the_engine_and_the_purchase_skips_the_cheape
     # 义乌 stays disqualified (re-admission is purchasing's decision, not a score's)
     assert cards[YIWU]["supplier_class"] == "D"
     assert cards[YIWU]["latest_evaluation"]["reason"] == "已取消资格：恢复须经采购部重新准入评审"
-    assert cards[JINDUN]["may_receive_orders"] is True
+    # 金盾's class in this shared test database follows the deliveries other tests made: purchasing confirms
+    # it as A, so what the purchase step picks below depends on this test's facts only.
+    with unit_of_work(sessions) as s:
+        jindun_id = _supplier_id(s, JINDUN)
+    confirmed = api.post(f"/suppliers/{jindun_id}/class", json={"supplier_class": "A", "reason": "年度审核优秀"})
+    assert confirmed.status_code == 200 and confirmed.json()["may_receive_orders"] is True, confirmed.text
 
     # The cheapest lock cores are 义乌's, then 安居's: both disqualified, so 金盾 gets the order.
     order, prod_pid = start_production(api, live_engine, "宁波选供应商测试有限公司", lines=LOCKS)
@@ -206,9 +212,33 @@ def test_every_candidate_disqualified_gives_purchasing_a_task_not_an_incident(
     assert [cards[n]["supplier_class"] for n in (JINDUN, ANJU, YIWU)] == ["D", "C", "D"]
 
 
-def test_the_monthly_timer_starts_an_evaluation(live_engine: LiveEngine) -> None:
-    definition = live_engine.client.get("/process-definition/key/supplier-evaluation")
-    jobs = live_engine.client.get("/job", processDefinitionId=definition["id"], timers="true")
-    assert len(jobs) == 1
-    due = jobs[0]["dueDate"]
+@pytest.mark.engine_clock
+def test_the_monthly_timer_starts_an_evaluation(
+    live_engine: LiveEngine, workers: stack.Child, restore_suppliers: None
+) -> None:
+    client = live_engine.client
+    definition = client.get("/process-definition/key/supplier-evaluation")
+    [job] = client.get("/job", processDefinitionId=definition["id"], timers="true")
+    due = job["dueDate"]
     assert due[8:10] == "01", due  # the first of a month
+    assert job["suspended"] is True  # the test session runs evaluations only when a test asks (conftest)
+
+    def by_timer() -> list[dict[str, Any]]:
+        return [
+            i
+            for i in client.get("/history/process-instance", processDefinitionKey="supplier-evaluation")
+            if i["businessKey"] is None
+        ]
+
+    before = {i["id"] for i in by_timer()}
+    client.set_jobs_suspended("supplier-evaluation", False)
+    try:
+        client.pin_clock(int(parse_date(due).timestamp() * 1000) + 60_000)
+        [started] = _wait(lambda: [i for i in by_timer() if i["id"] not in before])
+        _wait(lambda: live_engine.history.instance_state(started["id"]) == "COMPLETED")
+        assert live_engine.history.incidents(started["id"]) == []
+        [next_job] = client.get("/job", processDefinitionId=definition["id"], timers="true")
+        assert next_job["dueDate"][8:10] == "01" and next_job["dueDate"] > due, next_job["dueDate"]
+    finally:
+        client.set_jobs_suspended("supplier-evaluation", True)
+        client.reset_clock()
