@@ -770,17 +770,22 @@ class Suite:
         same, last_up, ids = self.restart_check
         after = Counter(row["workerId"] for row in logs if parse_date(row["timestamp"]) > last_up)
         with self.sessions() as s:
-            beats = {
-                wid: s.execute(text("SELECT beat_at FROM worker_heartbeats WHERE worker_id = :w"), {"w": wid}).scalar()
+            seen = {
+                wid: s.execute(
+                    text("SELECT engine_seen_at FROM worker_heartbeats WHERE worker_id = :w"), {"w": wid}
+                ).scalar()
                 for wid in ids.values()
             }
-        beating = {w: b is not None and b.astimezone(UTC) > last_up for w, b in beats.items()}
-        r.figures["engine_restarts"]["completed_after_last_restart"] = {w: after[w] for w in ids.values()}
+        # Each worker's poll loop reached the engine again after the last restart (its heartbeat says so),
+        # and the workers together went on completing tasks. Which worker gets a task is the engine's choice
+        # (one short run split them 0 to 76), so a worker without a task after the restart is not a failure.
+        reached = {w: t is not None and t.astimezone(UTC) > last_up for w, t in seen.items()}
+        completed = {w: after[w] for w in ids.values()}
+        r.figures["engine_restarts"]["completed_after_last_restart"] = completed
         r.check(
             f"workers survived {self.options.engine_restarts} engine restarts (same processes, still working)",
-            same and all(after[w] >= 1 for w in ids.values()) and all(beating.values()),
-            f"tasks completed after the last restart by worker: {dict((w, after[w]) for w in ids.values())}; "
-            f"heartbeat after it: {beating}",
+            same and sum(completed.values()) >= 1 and all(reached.values()),
+            f"tasks completed after the last restart by worker: {completed}; reached the engine after it: {reached}",
         )
 
     def check_effects(self) -> None:

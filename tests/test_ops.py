@@ -342,6 +342,15 @@ def test_health_is_200_only_when_database_engine_and_workers_are_up(
         assert parts["engine"]["version"] == "1.0.3"
         assert _worker_id(workers) in parts["workers"]["alive"]  # the real worker process's poll loop beat
 
+    # The heartbeat also says the loop's fetches reach the engine (a loop that only beats is idle, not working).
+    def engine_seen() -> WorkerHeartbeat | None:
+        with sessions() as s:
+            row = s.get(WorkerHeartbeat, _worker_id(workers))
+            return row if row is not None and row.engine_seen_at is not None else None
+
+    row = live_engine.history.wait_for(engine_seen, 30, "a heartbeat after a fetch the engine answered")
+    assert row.engine_seen_at <= row.beat_at
+
     # The engine gone (nothing answers on its port any more): 503 naming the engine, the rest up.
     dead_engine = f"http://127.0.0.1:{stack.free_port()}"
     with TestClient(create_app(make_settings(db_url, dead_engine))) as client:
@@ -375,3 +384,24 @@ def test_health_reports_workers_down_when_their_process_died(
         assert worker_id in [w["worker_id"] for w in stale] and all(w["last_heartbeat_s_ago"] > 3 for w in stale)
     with sessions() as s:
         assert s.get(WorkerHeartbeat, worker_id) is not None
+
+
+def test_a_beat_without_the_engine_keeps_when_the_engine_was_last_reached(sessions: sessionmaker[Session]) -> None:
+    worker_id = f"beat-test-{uuid.uuid4().hex[:8]}"
+
+    def beat(reached: bool) -> WorkerHeartbeat:
+        with sessions() as s, s.begin():
+            ops.beat(s, worker_id, "host", 1, engine_reached=reached)
+        with sessions() as s:
+            row = s.get(WorkerHeartbeat, worker_id)
+            assert row is not None
+            return row
+
+    first = beat(False)
+    assert first.engine_seen_at is None  # alive, but no fetch answered yet
+    reached = beat(True)
+    assert reached.engine_seen_at is not None and reached.engine_seen_at == reached.beat_at
+    lost = beat(False)
+    assert lost.beat_at > reached.beat_at and lost.engine_seen_at == reached.engine_seen_at
+    with sessions() as s, s.begin():
+        ops.forget(s, worker_id)

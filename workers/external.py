@@ -56,7 +56,7 @@ class LockedTask:
 # Runs one task (in a thread) and says what to report.
 Execute = Callable[[LockedTask], Outcome]
 # Records that this process's poll loop is alive (in a thread; a blocking database write).
-Beat = Callable[[], None]
+Beat = Callable[[bool], None]  # called with: the last fetch reached the engine
 
 
 @dataclass
@@ -85,6 +85,7 @@ class ExternalTaskClient:
         self.execute = execute
         self.beat = beat
         self._last_beat: float | None = None
+        self._engine_reached = False
         self._stop = asyncio.Event()
         self._slots = asyncio.Semaphore(cfg.concurrency)
         self._running: set[asyncio.Task[None]] = set()
@@ -112,7 +113,9 @@ class ExternalTaskClient:
                 try:
                     tasks = await self._fetch_unless_stopped(min(free, self.cfg.max_tasks))
                     delay = 1.0
+                    self._engine_reached = True
                 except (httpx.HTTPError, EngineAnswer) as exc:
+                    self._engine_reached = False
                     log.warning("engine not reachable for fetching tasks (%s); retrying in %.0fs", exc, delay)
                     await self._sleep(delay)
                     delay = min(delay * 2, self.cfg.reconnect_max_s)
@@ -136,7 +139,7 @@ class ExternalTaskClient:
             return
         self._last_beat = loop.time()
         try:
-            await asyncio.to_thread(self.beat)
+            await asyncio.to_thread(self.beat, self._engine_reached)
         except Exception as exc:  # the database may be down; the tasks' own transactions will say so
             log.warning("could not write the worker heartbeat: %s", exc)
 

@@ -116,9 +116,9 @@ class Heartbeat:
     hostname: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
 
-    def beat(self) -> None:
+    def beat(self, engine_reached: bool) -> None:
         with unit_of_work(self.factory) as session:
-            ops.beat(session, self.worker_id, self.hostname, self.pid)
+            ops.beat(session, self.worker_id, self.hostname, self.pid, engine_reached)
 
     def forget(self) -> None:
         with unit_of_work(self.factory) as session:

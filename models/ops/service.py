@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -21,10 +22,15 @@ def database_uuid(session: Session) -> uuid.UUID:
     return found
 
 
-def beat(session: Session, worker_id: str, hostname: str, pid: int) -> None:
-    """Record that ``worker_id`` is alive now (database time, so hosts' clocks do not matter)."""
-    stmt = insert(WorkerHeartbeat).values(worker_id=worker_id, hostname=hostname, pid=pid)
-    session.execute(stmt.on_conflict_do_update(index_elements=["worker_id"], set_={"beat_at": func.now()}))
+def beat(session: Session, worker_id: str, hostname: str, pid: int, engine_reached: bool = False) -> None:
+    """Record that ``worker_id`` is alive now (database time, so hosts' clocks do not matter), and, when its
+    last fetch was answered by the engine, that it reaches the engine too."""
+    seen = func.now() if engine_reached else None
+    stmt = insert(WorkerHeartbeat).values(worker_id=worker_id, hostname=hostname, pid=pid, engine_seen_at=seen)
+    changes: dict[str, Any] = {"beat_at": func.now()}
+    if engine_reached:
+        changes["engine_seen_at"] = func.now()
+    session.execute(stmt.on_conflict_do_update(index_elements=["worker_id"], set_=changes))
 
 
 def forget(session: Session, worker_id: str) -> None:

@@ -37,3 +37,6 @@ class WorkerHeartbeat(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     beat_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    # The beat after the poll loop's last fetch that the engine answered: a loop that beats but cannot
+    # reach the engine is alive and idle, not working.
+    engine_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
