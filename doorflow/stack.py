@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import httpx
 from doorflow import engine as local_engine
 from doorflow.engine import EngineConfig, EngineProcess, Progress
 from doorflow.operaton import OperatonClient
+from doorflow.ports import free_port as free_port  # the one home of the port choice; used as stack.free_port
 from doorflow.settings import ROOT
 from doorflow.store import create_database, migrate, start_embedded_postgres
 
@@ -37,12 +37,6 @@ def deploy_all(engine: OperatonClient, root: Path = ROOT / "bpmn") -> list[str]:
     resources = deployable_resources(root)
     engine.deploy(resources)
     return [p.name for p in resources]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def database_urls(state_dir: Path) -> tuple[str, str]:

@@ -6,7 +6,6 @@ import atexit
 import contextlib
 import logging
 import os
-import socket
 import subprocess
 import warnings
 from pathlib import Path
@@ -100,9 +99,9 @@ def _url(port: int) -> str:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    from doorflow.ports import free_port
+
+    return free_port()
 
 
 def create_database(url: str, name: str) -> str:
