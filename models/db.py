@@ -70,22 +70,38 @@ def commits_for(purpose: str) -> Iterator[None]:
         _PURPOSE.reset(token)
 
 
+PING = " ping"  # suffix of a purpose's pre-pings in CommitCounter.snapshot()
+
+
 class CommitCounter:
-    """Counts the COMMITs an engine sends to the store, by purpose (``commits_for``).
+    """Counts the transactions an engine commits in the store, by purpose (``commits_for``).
 
     PostgreSQL counts every committed transaction of a database together (``pg_stat_database``); this
     says which of one process's commits were for what, e.g. a worker's service tasks, its heartbeat
     and its message dispatcher (``./dev bench`` reads it; ``kill -USR1`` makes the workers log it).
+    ``"<purpose>"`` counts COMMITs; ``"<purpose> ping"`` counts the pool's pre-pings (``pool_pre_ping``:
+    a ``SELECT 1`` run in autocommit mode when a pooled connection is taken, which PostgreSQL counts as
+    a committed transaction of its own).
     """
 
     def __init__(self, engine: Engine) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         event.listen(engine, "commit", self._on_commit)
+        ping = engine.dialect.do_ping
+
+        def counted_ping(dbapi_connection: Any) -> bool:
+            self._add(_PURPOSE.get() + PING)
+            return ping(dbapi_connection)
+
+        engine.dialect.do_ping = counted_ping  # type: ignore[method-assign]
 
     def _on_commit(self, _conn: object) -> None:
+        self._add(_PURPOSE.get())
+
+    def _add(self, key: str) -> None:
         with self._lock:
-            self._counts[_PURPOSE.get()] += 1
+            self._counts[key] += 1
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from doorflow.messages import DISPATCHER_COMMITS, Dispatcher
 from doorflow.operaton import OperatonClient
 from doorflow.store import create_database, migrate
-from models.db import CommitCounter, make_engine, make_sessionmaker
+from models.db import PING, CommitCounter, make_engine, make_sessionmaker
 from models.jobs import ProcessedTask
 from tests.conftest import LiveEngine, make_settings, order_payload
 from tests.redelivery import fetch_and_lock
@@ -63,14 +63,15 @@ def test_a_service_task_is_one_commit_and_a_repeat_delivery_one_more(
     task = fetch_and_lock(live_engine, TaskType.ORDER_REGISTER, order["order_number"], 1_000, 30, WORKER_ID)
     first = execute(task)
     assert first.kind == "complete" and first.variables["orderNumber"] == order["order_number"]
-    assert counter.snapshot() == {SERVICE_TASK_COMMITS: 1}
+    assert counter.snapshot() == {SERVICE_TASK_COMMITS: 1}  # a new connection: no pre-ping
 
     # The lock ran out before the outcome was reported: the engine hands the same task out again.
     again = fetch_and_lock(live_engine, TaskType.ORDER_REGISTER, order["order_number"], 30_000, 30, WORKER_ID)
     second = execute(again)
     live_engine.client.call("POST", f"/external-task/{again.id}/unlock")
     assert again.id == task.id and second.variables == first.variables
-    assert counter.snapshot() == {SERVICE_TASK_COMMITS: 2}
+    # The pooled connection is pinged when it is taken again: PostgreSQL counts that SELECT 1 as a commit.
+    assert counter.snapshot() == {SERVICE_TASK_COMMITS: 2, SERVICE_TASK_COMMITS + PING: 1}
     with factory() as s:
         assert s.get(ProcessedTask, task.id) is not None
 
@@ -81,7 +82,7 @@ def test_a_heartbeat_is_one_commit(quiet_store: Engine) -> None:
     beat.beat()
     beat.beat()
     beat.forget()
-    assert counter.snapshot() == {HEARTBEAT_COMMITS: 3}
+    assert counter.snapshot() == {HEARTBEAT_COMMITS: 3, HEARTBEAT_COMMITS + PING: 2}
 
 
 def test_an_idle_dispatcher_looks_at_the_outbox_once_per_interval(quiet_store: Engine) -> None:
@@ -102,5 +103,7 @@ def test_an_idle_dispatcher_looks_at_the_outbox_once_per_interval(quiet_store: E
     elapsed = asyncio.run(serve_a_while())
     engine.close()
     commits = counter.snapshot()
-    assert set(commits) == {DISPATCHER_COMMITS}
-    assert 2 <= commits[DISPATCHER_COMMITS] <= elapsed // 3 + 1, (commits, elapsed)
+    looks = commits[DISPATCHER_COMMITS]
+    assert set(commits) == {DISPATCHER_COMMITS, DISPATCHER_COMMITS + PING}
+    assert 2 <= looks <= elapsed // 3 + 1, (commits, elapsed)
+    assert commits[DISPATCHER_COMMITS + PING] <= 2 * looks  # its look and its read of the next retry's time
