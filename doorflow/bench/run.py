@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -534,6 +535,9 @@ def run(opts: Options, say: Say) -> int:
         "phases": {},
     }
     started = time.monotonic()
+    # atexit runs last-in first-out: the server (whose stop its start registers) stops before its folder
+    # goes; removed while it runs, it could not be stopped and would linger until it notices.
+    atexit.register(shutil.rmtree, work / "postgres", ignore_errors=True)
     try:
         with bench_stack(work, say) as st:
             results["startup_s"] = round(time.monotonic() - started, 1)
@@ -554,7 +558,6 @@ def run(opts: Options, say: Say) -> int:
         RESULTS_DIR.mkdir(exist_ok=True)
         out = RESULTS_DIR / f"{stamp}.json"
         out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        shutil.rmtree(work / "postgres", ignore_errors=True)
         if results["phases"]:
             print_tables(results, say)
         say(f"bench: results in {out.relative_to(ROOT)} (logs in {work}); {results['total_s']:.0f}s in all")
