@@ -1,9 +1,10 @@
 """Deliver the outbox's wake-up messages to the engine (see :mod:`models.outbox` for why they are stored).
 
 Runs in the workers process. It wakes on PostgreSQL ``NOTIFY`` (sent when a transaction that stored
-a message commits) and at least every ``interval_s``. A message nobody waits for yet is tried again
-with back-off until its time-to-live ends; delivery is at least once (a crash between delivery and
-commit delivers again), which the receiving steps absorb because they read the store.
+a message commits), when a retry is due, and at least every ``interval_s``; an idle dispatcher opens
+no transaction in between. A message nobody waits for yet is tried again with back-off until its
+time-to-live ends; delivery is at least once (a crash between delivery and commit delivers again),
+which the receiving steps absorb because they read the store.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import datetime, timedelta
 
 import psycopg
@@ -18,11 +20,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from doorflow.operaton import EngineRejected, EngineUnreachable, OperatonClient
-from models.db import unit_of_work
+from models.db import commits_for, unit_of_work
 from models.outbox import CHANNEL, EngineMessage, due
 
 log = logging.getLogger("doorflow.messages")
 STOP_CHECK_S = 1.0
+DISPATCHER_COMMITS = "dispatcher"  # the purpose of its commits (models.db.commits_for)
 
 
 class Dispatcher:
@@ -75,15 +78,22 @@ class Dispatcher:
 
     def _listen_and_deliver(self, interval_s: float, stop: asyncio.Event) -> None:
         url = self.factory.kw["bind"].url.render_as_string(hide_password=False).replace("+psycopg", "")
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(url, autocommit=True) as conn, commits_for(DISPATCHER_COMMITS):
             conn.execute(f"LISTEN {CHANNEL}")
+            look = True
+            next_look = 0.0
             while not stop.is_set():
-                while self.deliver_due():
-                    pass
-                # Wake on the next commit that stored a message, for a due retry, or to notice a stop.
-                wait = min(interval_s, self._next_attempt_in(), STOP_CHECK_S)
+                if look:
+                    while self.deliver_due():
+                        pass
+                    next_look = time.monotonic() + min(interval_s, self._next_attempt_in())
+                # The store is looked at again on the next commit that stored a message, when a retry is
+                # due, or after ``interval_s``; in between, only a stop is checked (no transaction).
+                wait = min(next_look - time.monotonic(), STOP_CHECK_S)
+                notified = False
                 for _ in conn.notifies(timeout=max(wait, 0.05), stop_after=1):
-                    pass
+                    notified = True
+                look = notified or time.monotonic() >= next_look
 
     def _next_attempt_in(self) -> float:
         with self.factory() as session:

@@ -8,6 +8,7 @@ because business data lives in PostgreSQL and a serialized variable is unreadabl
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,23 @@ class EngineRejected(RuntimeError):
         self.status = status
         self.detail = detail
         self.kind = kind
+
+
+def optimistic_lock_clash(exc: EngineRejected) -> bool:
+    """Whether the engine rolled the request back because another transaction changed the same rows first.
+
+    Repeating such a request is safe. Where the exception reaches the REST layer as it is, the answer's
+    type names it; a user task's completion wraps it: HTTP 500, type ``RestException``, message
+    ``Cannot complete task …: ENGINE-03005 Execution of 'UPDATE ExecutionEntity[…]' failed. Entity was
+    updated by another transaction concurrently.`` (ENGINE-03005 is the engine's optimistic-locking code).
+    """
+    return exc.kind == "OptimisticLockingException" or (exc.status == 500 and "ENGINE-03005" in exc.detail)
+
+
+def clash_pause_s(attempt: int) -> float:
+    """How long to wait before repeating after a clash: longer per attempt, and spread (jitter), so that
+    requests that clashed together do not all come back at the same moment and clash again."""
+    return 0.2 * (attempt + 1) * random.uniform(0.5, 1.5)
 
 
 def format_date(value: datetime) -> str:
@@ -174,9 +192,9 @@ class OperatonClient:
             except EngineRejected as exc:
                 # The engine rolled the completion back (another transaction changed the execution
                 # first, e.g. a worker finishing the parallel branch): doing it again is safe.
-                if exc.kind != "OptimisticLockingException" or attempt == OPTIMISTIC_LOCK_RETRIES - 1:
+                if not optimistic_lock_clash(exc) or attempt == OPTIMISTIC_LOCK_RETRIES - 1:
                     raise
-                time.sleep(0.2 * (attempt + 1))
+                time.sleep(clash_pause_s(attempt))
 
     def correlate(
         self,
@@ -236,9 +254,9 @@ class OperatonClient:
                 return
             except EngineRejected as exc:
                 # A step of one of the instances committed first (e.g. a worker completing its task): again.
-                if exc.kind != "OptimisticLockingException" or attempt == OPTIMISTIC_LOCK_RETRIES - 1:
+                if not optimistic_lock_clash(exc) or attempt == OPTIMISTIC_LOCK_RETRIES - 1:
                     raise
-                time.sleep(0.2 * (attempt + 1))
+                time.sleep(clash_pause_s(attempt))
 
     def set_jobs_suspended(self, process_key: str, suspended: bool) -> None:
         """Suspend (or activate) the jobs of every version of a process definition, its timer start

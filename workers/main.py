@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import json
 import logging
 import signal
 from types import ModuleType
@@ -18,13 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from doorflow import messages
 from doorflow.operaton import OperatonClient
 from doorflow.settings import Settings, get_settings
-from models.db import make_engine, make_sessionmaker
+from models.db import CommitCounter, commits_for, make_engine, make_sessionmaker
 from workers import noop
 from workers.external import ClientConfig, Execute, ExternalTaskClient, LockedTask
 from workers.registry import TASKS, TaskType
-from workers.runtime import Heartbeat, Outcome, TaskIdentity, outcome_of_failure, run_once
+from workers.runtime import SERVICE_TASK_COMMITS, Heartbeat, Outcome, TaskIdentity, outcome_of_failure, run_once
 
 log = logging.getLogger("doorflow.workers")
+COMMITS_LOG = "store commits by purpose:"
 
 
 def task_module(task_type: TaskType) -> ModuleType:
@@ -40,15 +42,16 @@ def make_executor(factory: sessionmaker[Session], settings: Settings) -> Execute
         spec = TASKS[task_type]
         try:
             identity = TaskIdentity(task.id, task.process_instance_id, task.element_id, task.business_key)
-            result = run_once(
-                factory,
-                settings,
-                task_type,
-                identity,
-                task.variables,
-                module.handle,
-                business_key=module.business_key(task.variables),
-            )
+            with commits_for(SERVICE_TASK_COMMITS):
+                result = run_once(
+                    factory,
+                    settings,
+                    task_type,
+                    identity,
+                    task.variables,
+                    module.handle,
+                    business_key=module.business_key(task.variables),
+                )
             return Outcome("complete", result)
         except Exception as exc:
             outcome = outcome_of_failure(exc, task.retries, spec.retries, settings)
@@ -73,11 +76,21 @@ def make_noop_executor() -> Execute:
     return execute
 
 
+def log_commits_on_usr1(loop: asyncio.AbstractEventLoop, commits: CommitCounter | None) -> None:
+    """``kill -USR1 <pid>`` logs the store commits of this process so far, by purpose (``./dev bench`` reads them)."""
+
+    def report() -> None:
+        log.info("%s %s", COMMITS_LOG, json.dumps(commits.snapshot() if commits is not None else {}))
+
+    loop.add_signal_handler(signal.SIGUSR1, report)
+
+
 async def serve_noop(settings: Settings, cfg: ClientConfig) -> None:
     client = ExternalTaskClient(cfg, make_noop_executor())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, client.stop)
+    log_commits_on_usr1(loop, None)
     log.info("workers %s: serving %d topics with no-op handlers (benchmark)", cfg.worker_id, len(cfg.topics))
     await client.serve()
 
@@ -103,7 +116,9 @@ async def serve(settings: Settings) -> None:
         return
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set")
-    factory = make_sessionmaker(make_engine(settings.database_url))
+    db = make_engine(settings.database_url)
+    commits = CommitCounter(db)
+    factory = make_sessionmaker(db)
     heartbeat = Heartbeat(factory, cfg.worker_id)
     client = ExternalTaskClient(cfg, make_executor(factory, settings), heartbeat.beat)
     engine = OperatonClient(settings.engine_url, settings.engine_user, settings.engine_password)
@@ -117,6 +132,7 @@ async def serve(settings: Settings) -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
+    log_commits_on_usr1(loop, commits)
     log.info("workers %s: serving %d topics", cfg.worker_id, len(cfg.topics))
     try:
         await asyncio.gather(client.serve(), dispatcher.serve(stopping, settings.message_dispatch_interval_s))

@@ -22,12 +22,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from doorflow.settings import Settings
 from models import jobs
-from models.db import unit_of_work
+from models.db import commits_for, unit_of_work
 from models.errors import InvalidInput
 from models.ops import service as ops
 from workers.registry import TaskType
 
 log = logging.getLogger("doorflow.workers")
+# The purposes of a worker process's commits (models.db.commits_for), as the benchmark reports them.
+SERVICE_TASK_COMMITS = "service-task"
+HEARTBEAT_COMMITS = "heartbeat"
 
 
 @dataclass(frozen=True)
@@ -117,11 +120,11 @@ class Heartbeat:
     pid: int = field(default_factory=os.getpid)
 
     def beat(self, engine_reached: bool) -> None:
-        with unit_of_work(self.factory) as session:
+        with commits_for(HEARTBEAT_COMMITS), unit_of_work(self.factory) as session:
             ops.beat(session, self.worker_id, self.hostname, self.pid, engine_reached)
 
     def forget(self) -> None:
-        with unit_of_work(self.factory) as session:
+        with commits_for(HEARTBEAT_COMMITS), unit_of_work(self.factory) as session:
             ops.forget(session, self.worker_id)
 
 

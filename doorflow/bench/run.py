@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import re
 import shutil
+import signal
 import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -25,8 +29,11 @@ from doorflow.bench.driver import Clock, Driver
 from doorflow.demo import order_body
 from doorflow.engine import EngineConfig, EngineProcess, ensure_engine_jar, start_engine
 from doorflow.operaton import OperatonClient
-from doorflow.settings import ROOT
+from doorflow.settings import ROOT, get_settings
 from doorflow.store import create_database, migrate, start_embedded_postgres
+from models.db import PING
+from workers.main import COMMITS_LOG
+from workers.runtime import SERVICE_TASK_COMMITS
 
 Say = Callable[[str], None]
 # Locks outlive every clock move (a move is a follow-up delay, 7 days by default): a move must not
@@ -146,6 +153,62 @@ def start_workers(st: Stack, node: int, noop: bool) -> stack.Child:
     return child
 
 
+def worker_id(child: stack.Child) -> str:
+    """The id a worker process fetches and locks under, from its ``serving`` line."""
+    found = re.search(r"workers (\S+): serving", child.log.read_text(encoding="utf-8", errors="replace"))
+    if found is None:
+        raise RuntimeError(f"{child.name} did not log its worker id; see {child.log}")
+    return found.group(1)
+
+
+def worker_commits(st: Stack, timeout_s: float = 15.0) -> dict[str, int]:
+    """The store commits of the live real worker processes so far, by purpose, summed over the processes.
+
+    Each process counts its own commits (``models.db.CommitCounter``) and logs them on SIGUSR1.
+    """
+    total: Counter[str] = Counter()
+    for w in st.workers:
+        if w.proc.poll() is not None or w.env.get("DOORFLOW_WORKER_NOOP") == "true":
+            continue
+        seen = w.log.read_text(encoding="utf-8", errors="replace").count(COMMITS_LOG)
+        os.kill(w.proc.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            text = w.log.read_text(encoding="utf-8", errors="replace")
+            if text.count(COMMITS_LOG) > seen:
+                line = text[text.rindex(COMMITS_LOG) + len(COMMITS_LOG) :].splitlines()[0]
+                total.update(json.loads(line))
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{w.name} did not log its commits within {timeout_s}s; see {w.log}")
+            time.sleep(0.1)
+    return dict(total)
+
+
+def retire_workers(st: Stack, say: Say) -> int:
+    """Stop every worker process and give back the tasks their last long poll locked after they left.
+
+    A stopped worker abandons its pending fetch, but the engine does not notice: it answers that poll
+    when tasks appear within its timeout and locks them to the dead worker. Production waits for the
+    lock to expire; the benchmark's locks outlive every clock move (``LOCK_MS``), so such a task would
+    never be done. The poll is waited out, then the tasks still locked by the stopped workers are unlocked.
+    """
+    ids = {worker_id(w) for w in st.workers}
+    for w in st.workers:
+        w.stop()
+    st.workers = []
+    time.sleep(get_settings().worker_long_poll_ms / 1000 + 2)
+    unlocked = 0
+    for engine in st.engines():
+        for wid in sorted(ids):
+            for task in engine.get("/external-task", workerId=wid, locked="true"):
+                engine.call("POST", f"/external-task/{task['id']}/unlock")
+                unlocked += 1
+    if unlocked:
+        say(f"bench: {unlocked} task(s) locked by the stopped workers after they left were unlocked")
+    return unlocked
+
+
 @contextlib.contextmanager
 def bench_stack(work: Path, say: Say) -> Iterator[Stack]:
     say(f"bench: starting PostgreSQL, the engine, the workers and the API (own state under {work}) …")
@@ -181,6 +244,7 @@ class Phase:
         self.pr.reset_peaks()
         self.cpu0 = self.pr.cpu()
         self.commits0 = probe.commits(self.st.db_url)
+        self.worker_commits0 = worker_commits(self.st)
         self.engine_from = self.clock.now_text()
         self.t0 = time.monotonic()
         return self
@@ -195,6 +259,11 @@ class Phase:
         """The phase's figures; waits ``settle_s`` first: PostgreSQL publishes idle backends' counts within 10 s."""
         time.sleep(settle_s)
         commits = probe.commits(self.st.db_url) - self.commits0
+        worker1 = worker_commits(self.st)
+        by_purpose = {k: v - self.worker_commits0.get(k, 0) for k, v in sorted(worker1.items())}
+        # What the workers did not commit: the API (the simulated systems' calls, order intake), this
+        # benchmark's own reads of the statistics, autovacuum.
+        by_purpose["not the workers"] = commits - sum(by_purpose.values())
         engine = self.st.engines()[0]
         counts = {}
         for kind in ("serviceTask", "userTask"):
@@ -207,12 +276,20 @@ class Phase:
                 )["count"]
             )
         cpu = {k: round(self.cpu1.get(k, 0.0) - self.cpu0.get(k, 0.0), 2) for k in self.cpu1}
+
+        def per_task(n: int) -> float | None:
+            return round(n / counts["serviceTask"], 2) if counts["serviceTask"] else None
+
         return {
             "wall_s": round(self.wall_s, 1),
             "service_tasks": counts["serviceTask"],
             "user_tasks": counts["userTask"],
             "store_commits": commits,
-            "commits_per_service_task": round(commits / counts["serviceTask"], 2) if counts["serviceTask"] else None,
+            "store_commits_by_purpose": by_purpose,
+            "commits_per_service_task": per_task(
+                by_purpose.get(SERVICE_TASK_COMMITS, 0) + by_purpose.get(SERVICE_TASK_COMMITS + PING, 0)
+            ),
+            "all_commits_per_service_task": per_task(commits),
             "cpu_s": cpu,
             "cpu_share": {k: round(v, 3) for k, v in report.cpu_shares(cpu).items()},
             **self.peaks,
@@ -369,6 +446,7 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
         d["noop_ratio_service_tasks_per_s"] = round(real["service_tasks_per_s"] / noop["service_tasks_per_s"], 3)
     if real:
         d["commits_per_service_task"] = real.get("commits_per_service_task")
+        d["all_commits_per_service_task"] = real.get("all_commits_per_service_task")
     if real and two and real.get("orders_per_hour") and two.get("orders_per_hour"):
         d["two_node_speedup"] = round(two["orders_per_hour"] / real["orders_per_hour"], 3)
     peaks = [p["stack_rss_mb"] for p in phases.values() if "stack_rss_mb" in p]
@@ -392,11 +470,31 @@ def print_tables(results: dict[str, Any], say: Say) -> None:
                 p.get("service_tasks_per_s"),
                 wall.get("p50"),
                 p.get("commits_per_service_task"),
+                p.get("all_commits_per_service_task"),
                 p.get("stack_rss_mb"),
             ]
         )
-    heads = ["phase", "orders", "wall s", "orders/h", "user t/s", "svc t/s", "s/order p50", "commits/svc", "RSS MB"]
+    heads = [
+        "phase",
+        "orders",
+        "wall s",
+        "orders/h",
+        "user t/s",
+        "svc t/s",
+        "s/order p50",
+        "task commits/svc",
+        "all commits/svc",
+        "RSS MB",
+    ]
     print(report.table(heads, rows))
+    print()
+    purposes = sorted({k for p in phases.values() for k in p.get("store_commits_by_purpose", {})})
+    rows = [
+        [name, p["service_tasks"], p["store_commits"], *(p["store_commits_by_purpose"].get(k) for k in purposes)]
+        for name, p in phases.items()
+        if "store_commits_by_purpose" in p
+    ]
+    print(report.table(["store commits", "svc tasks", "all", *purposes], rows))
     print()
     comps = sorted({c for p in phases.values() for c in p.get("cpu_s", {})})
     rows = [
@@ -437,6 +535,9 @@ def run(opts: Options, say: Say) -> int:
         "phases": {},
     }
     started = time.monotonic()
+    # atexit runs last-in first-out: the server (whose stop its start registers) stops before its folder
+    # goes; removed while it runs, it could not be stopped and would linger until it notices.
+    atexit.register(shutil.rmtree, work / "postgres", ignore_errors=True)
     try:
         with bench_stack(work, say) as st:
             results["startup_s"] = round(time.monotonic() - started, 1)
@@ -457,7 +558,6 @@ def run(opts: Options, say: Say) -> int:
         RESULTS_DIR.mkdir(exist_ok=True)
         out = RESULTS_DIR / f"{stamp}.json"
         out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        shutil.rmtree(work / "postgres", ignore_errors=True)
         if results["phases"]:
             print_tables(results, say)
         say(f"bench: results in {out.relative_to(ROOT)} (logs in {work}); {results['total_s']:.0f}s in all")
@@ -474,12 +574,12 @@ def _phases(
         max_per_h = (phases.get("lifecycle-1-node") or {}).get("orders_per_hour") or 120.0
         results["steps"] = phases["steps"] = steps_at_half_load(st, pr, clock, opts, say, api, max_per_h)
     if "noop" in opts.parts:
-        for w in st.workers:
-            w.stop()
+        unlocked = retire_workers(st, say)
         st.workers = [start_workers(st, 0, noop=True)]
         phases["noop-1-node"] = lifecycle("noop-1-node", st, pr, clock, "noop", opts, say, None)
-        st.workers[0].stop()
+        unlocked += retire_workers(st, say)
         st.workers = [start_workers(st, 0, noop=False)]
+        results["tasks_unlocked_after_worker_swap"] = unlocked
     if "cluster" in opts.parts:
         say("bench: starting a second engine node on the same engine database …")
         clock.sync(start_node(st, say))
