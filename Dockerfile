@@ -12,7 +12,7 @@ FROM python:3.11-slim
 WORKDIR /app
 # The factory's local time (UTC+8, no DST) as a POSIX TZ, so "today" (order numbers, "not in the past"
 # checks, delivery dates) is the factory's day even on a UTC host; needs no tzdata in the image.
-ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 TZ=CST-8
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 TZ=CST-8 MALLOC_ARENA_MAX=2
 # Documents as PDF (WeasyPrint): Pango, HarfBuzz's subsetter and the Noto CJK fonts from Debian.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \

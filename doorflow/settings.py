@@ -368,6 +368,12 @@ class Settings(BaseSettings):
         pattern=r"^P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$",
         description="How long an approved request to read a confidential document lasts (ISO 8601 duration).",
     )
+    pdf_render_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="PDFs laid out at once per process. Each layout holds about 100 MB while it runs and the work is "
+        "CPU-bound, so more at once adds memory, not speed.",
+    )
 
     # KPI dashboard (api/dashboard): how many of the newest document reads and refusals its read-log panel counts.
     dashboard_read_log_rows: int = Field(

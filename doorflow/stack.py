@@ -170,6 +170,9 @@ def child_env(db_url: str, engine_url: str, api_port: int) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # glibc gives each thread of a process its own heap arena and keeps what it frees: with 8 handler
+    # threads laying out PDFs a worker measured 1,019 MB of RSS, with 2 arenas 463 MB (the Dockerfile too).
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     return env
 
 

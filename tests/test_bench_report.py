@@ -31,6 +31,7 @@ def test_targets_pass_miss_and_not_run() -> None:
             "commits_per_service_task": 1.0,
             "all_commits_per_service_task": 2.4,
             "stack_peak_rss_mb": 1500.0,
+            "stack_peak_pss_mb": 2100.0,
         },
         "steps": {"service_task_ms": {"p50": 49.0, "p99": 501.0}},
     }
@@ -42,6 +43,7 @@ def test_targets_pass_miss_and_not_run() -> None:
         "commits_per_service_task": "pass",
         "all_commits_per_service_task": "MISS",
         "stack_rss_mb": "pass",
+        "stack_pss_mb": "MISS",
         "create_p99_ms": "n/a",
     }
 

@@ -46,6 +46,7 @@ class Probe:
         self._peak: dict[str, float] = {}
         self._peak_pss: dict[str, float] = {}
         self._peak_total = 0.0
+        self._peak_pss_total = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample_loop, name="bench-probe", daemon=True)
 
@@ -70,7 +71,7 @@ class Probe:
 
     def reset_peaks(self) -> None:
         with self._lock:
-            self._peak, self._peak_pss, self._peak_total = {}, {}, 0.0
+            self._peak, self._peak_pss, self._peak_total, self._peak_pss_total = {}, {}, 0.0, 0.0
 
     def peaks(self) -> dict[str, object]:
         """Peak RSS in MB per component and of the stack (the components other than the benchmark itself)."""
@@ -79,6 +80,8 @@ class Probe:
                 "rss_mb": {k: round(v / MB, 1) for k, v in self._peak.items()},
                 "pss_mb": {k: round(v / MB, 1) for k, v in self._peak_pss.items()},
                 "stack_rss_mb": round(self._peak_total / MB, 1),
+                # Proportional set size: a page shared by processes (PostgreSQL's shared buffers) counted once.
+                "stack_pss_mb": round(self._peak_pss_total / MB, 1),
             }
 
     def sample(self) -> None:
@@ -89,14 +92,12 @@ class Probe:
             for pid in pids():
                 with contextlib.suppress(psutil.Error):
                     proc = psutil.Process(pid)
-                    if name == "postgres":
-                        info = proc.memory_full_info()
-                        r += info.rss
-                        p += info.pss
-                    else:
-                        r += proc.memory_info().rss
+                    info = proc.memory_full_info()
+                    r += info.rss
+                    p += info.pss
             rss[name], pss[name] = r, p
         total = sum(v for k, v in rss.items() if k != "bench")
+        pss_total = sum(v for k, v in pss.items() if k != "bench")
         with self._lock:
             for k, v in rss.items():
                 self._peak[k] = max(self._peak.get(k, 0.0), v)
@@ -104,6 +105,7 @@ class Probe:
                 if v:
                     self._peak_pss[k] = max(self._peak_pss.get(k, 0.0), v)
             self._peak_total = max(self._peak_total, total)
+            self._peak_pss_total = max(self._peak_pss_total, pss_total)
 
     def _sample_loop(self) -> None:
         while not self._stop.wait(self.interval_s):

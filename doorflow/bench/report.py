@@ -57,6 +57,7 @@ TARGETS = {
     "commits_per_service_task": Target("task-path store commits per svc task", 2, ""),
     "all_commits_per_service_task": Target("all store commits per svc task", 2, ""),
     "stack_rss_mb": Target("whole stack peak RSS", 2048, "MB"),
+    "stack_pss_mb": Target("whole stack peak PSS", 2048, "MB"),
     "create_p99_ms": Target("order creation p99 at 50 req/s", 100, "ms"),
 }
 
@@ -79,6 +80,7 @@ TARGET_SOURCES = {
     "commits_per_service_task": "derived.commits_per_service_task",
     "all_commits_per_service_task": "derived.all_commits_per_service_task",
     "stack_rss_mb": "derived.stack_peak_rss_mb",
+    "stack_pss_mb": "derived.stack_peak_pss_mb",
     "create_p99_ms": "api.latency_ms.p99",
 }
 

