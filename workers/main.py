@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import json
 import logging
@@ -133,6 +134,9 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
     log_commits_on_usr1(loop, commits)
+    # What is loaded by now lives as long as the process: the collector need not scan it again. A PDF's
+    # layout ends in a full collection (models/documents/pdf.py), 90 ms over these objects, ~0 without.
+    gc.freeze()
     log.info("workers %s: serving %d topics", cfg.worker_id, len(cfg.topics))
     try:
         await asyncio.gather(client.serve(), dispatcher.serve(stopping, settings.message_dispatch_interval_s))
