@@ -26,6 +26,7 @@ from doorflow.settings import Settings
 from doorflow.store import create_database, migrate, start_embedded_postgres
 from models.db import make_engine, make_sessionmaker
 from models.production.tables import Supplier
+from models.suppliers import service as supplier_service
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,9 +84,6 @@ class LiveEngine:
     startup_s: float
 
 
-SUPPLIER_EVALUATION = "supplier-evaluation"
-
-
 @pytest.fixture(scope="session")
 def live_engine(tmp_path_factory: pytest.TempPathFactory, engine_db_url: str) -> Iterator[LiveEngine]:
     """The real Operaton engine (own database, free port, test clock on) with every resource of bpmn/ deployed."""
@@ -103,7 +101,7 @@ def live_engine(tmp_path_factory: pytest.TempPathFactory, engine_db_url: str) ->
         # The monthly supplier evaluation runs in this session only when a test starts it. Its timer would
         # otherwise fire whenever a test moves the clock past the 1st and reclassify the seeded suppliers
         # from the deliveries other tests left behind (the timer's own test activates it).
-        client.set_jobs_suspended(SUPPLIER_EVALUATION, True)
+        client.set_jobs_suspended(supplier_service.PROCESS_ID, True)
         yield LiveEngine(cfg, client, EngineHistory(client), time.monotonic() - started)
         client.close()
 

@@ -30,6 +30,7 @@ from models.production.tables import (
     PurchaseStatus,
     Supplier,
 )
+from models.suppliers.service import PROCESS_ID
 from tests.conftest import LiveEngine
 from tests.test_production_engine import start_production
 
@@ -226,12 +227,12 @@ def test_the_monthly_timer_starts_an_evaluation(
     def by_timer() -> list[dict[str, Any]]:
         return [
             i
-            for i in client.get("/history/process-instance", processDefinitionKey="supplier-evaluation")
+            for i in client.get("/history/process-instance", processDefinitionKey=PROCESS_ID)
             if i["businessKey"] is None
         ]
 
     before = {i["id"] for i in by_timer()}
-    client.set_jobs_suspended("supplier-evaluation", False)
+    client.set_jobs_suspended(PROCESS_ID, False)
     try:
         client.pin_clock(int(parse_date(due).timestamp() * 1000) + 60_000)
         [started] = _wait(lambda: [i for i in by_timer() if i["id"] not in before])
@@ -240,5 +241,5 @@ def test_the_monthly_timer_starts_an_evaluation(
         [next_job] = client.get("/job", processDefinitionId=definition["id"], timers="true")
         assert next_job["dueDate"][8:10] == "01" and next_job["dueDate"] > due, next_job["dueDate"]
     finally:
-        client.set_jobs_suspended("supplier-evaluation", True)
+        client.set_jobs_suspended(PROCESS_ID, True)
         client.reset_clock()
