@@ -69,9 +69,10 @@ from doorflow.history import EngineHistory
 from doorflow.operaton import EngineRejected, EngineUnreachable, OperatonClient, parse_date
 from doorflow.settings import ROOT, Settings
 from doorflow.simulated_systems import factory_responders
-from doorflow.staff import SimulatedStaff
+from doorflow.staff import Responder, SimulatedStaff
 from doorflow.store import migrate, restart_embedded_postgres, start_embedded_postgres, stop_embedded_postgres
-from models.collection.tables import CollectionEmail, Installment, Payment
+from models.collection.service import NOTICE_PURPOSE
+from models.collection.tables import CollectionEmail, EmailStatus, Installment, Payment
 from models.db import make_engine, make_sessionmaker
 from models.fulfilment.tables import Acceptance, FollowUpVisit, Shipment
 from models.jobs import ProcessedTask
@@ -89,6 +90,8 @@ FAULT_KINDS = (WORKER_KILL, SLOW_HANDLER, DB_RESTART, API_RESTART, ENGINE_RESTAR
 
 ORDER_DONE = "completed"
 TICKET_DONE = "closed"
+PAYMENT_MESSAGE = "PaymentReceived"
+NOTICE_TIMER = "NoticeDateReached"  # payment-collection: the settlement notice's timer
 ORDER_PARK = "FollowUpDue"  # the follow-up visit's timer: waits for the engine clock
 TICKET_PARK = "RevisitDue"  # the revisit's timer
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -396,9 +399,52 @@ class Suite:
 
     def add_order(self, order: dict[str, Any]) -> None:
         responders = factory_responders(self.api, order["id"])
+        if not any(c.kind == "order" for c in self.cases):
+            responders[PAYMENT_MESSAGE] = self.bank_after_notice(responders[PAYMENT_MESSAGE])
         staff = SimulatedStaff(self.engine, self.history, responders=responders)
         root = str(order["process_instance_id"])
         self.cases.append(Case("order", order["order_number"], order["id"], root, staff, ORDER_PARK))
+
+    def bank_after_notice(self, pay: Responder) -> Responder:
+        """The first order's customer pays its first installment only once the settlement notice has gone.
+
+        The notice is due at ``collection_notice_time`` (09:00 factory time) on its day: run before
+        that hour, the simulated bank would pay first and no e-mail would ever be sent, so the check
+        that every e-mail arrives exactly once would depend on the hour of the run. Instead the bank
+        waits, and while the notice's timer is still ahead the suite fires that one timer job (moving
+        the whole clock would also fire unrelated timers, such as a ticket's first-contact deadline).
+        """
+        held: set[int] = set()
+
+        def respond(sub: dict[str, Any]) -> bool | None:
+            key = sub["variables"].get("installmentKey")
+            if not key:
+                return False
+            installment_id = int(str(key).removeprefix("INST-"))
+            if held and installment_id not in held:
+                return pay(sub)
+            held.add(installment_id)
+            if self.notice_sent(installment_id):
+                self.result.figures["notice_before_payment"] = installment_id
+                return pay(sub)
+            for job in self.engine.timer_jobs(sub["processInstanceId"], NOTICE_TIMER):
+                with contextlib.suppress(*STEP_ERRORS):
+                    self.engine.execute_job(job["id"])
+                    self.say(f"notice timer of installment {installment_id} fired (due {job.get('dueDate')})")
+            return False
+
+        return respond
+
+    def notice_sent(self, installment_id: int) -> bool:
+        with self.sessions() as s:
+            sent = s.scalar(
+                select(CollectionEmail.id).where(
+                    CollectionEmail.installment_id == installment_id,
+                    CollectionEmail.purpose == NOTICE_PURPOSE,
+                    CollectionEmail.status == EmailStatus.SENT,
+                )
+            )
+        return sent is not None
 
     def add_ticket(self, i: int, order: dict[str, Any]) -> None:
         _, fields = TICKETS[i % len(TICKETS)]

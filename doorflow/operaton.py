@@ -318,6 +318,20 @@ class OperatonClient:
             groups=frozenset(str(g["id"]) for g in groups),
         )
 
+    # --- timer jobs -----------------------------------------------------------------------------
+    def timer_jobs(self, process_instance_id: str, activity_id: str) -> list[dict[str, Any]]:
+        """The pending timer jobs of one element in one instance (its due date in ``dueDate``)."""
+        jobs: list[dict[str, Any]] = self.call(
+            "GET",
+            "/job",
+            params={"processInstanceId": process_instance_id, "activityId": activity_id, "timers": "true"},
+        )
+        return jobs
+
+    def execute_job(self, job_id: str) -> None:
+        """Run a job now, whatever its due date (the timer fires as if its moment had come)."""
+        self.call("POST", f"/job/{quote(job_id, safe='')}/execute")
+
     # --- the engine clock (test engines only) -----------------------------------------------
     def pin_clock(self, epoch_ms: int) -> None:
         """Move the engine's clock to ``epoch_ms`` (it keeps running from there); due timers fire."""

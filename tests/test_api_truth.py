@@ -35,6 +35,7 @@ from models.orders.schemas import OrderIn
 from models.orders.service import OrderLimits, create_order
 from models.production.tables import Material, PurchaseOrder, PurchaseStatus, Supplier
 from tests.conftest import LiveEngine, authed, make_settings, order_payload
+from tests.days import factory_day
 
 # --- fixtures and seeds -------------------------------------------------------------------------------
 
@@ -132,7 +133,7 @@ def _stored_order(sessions: sessionmaker[Session], customer: str) -> int:
             lambda _variables: None,  # type: ignore[arg-type,return-value]
             limits=OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500),
             actor="test",
-            today=date.today(),
+            today=factory_day(),
         )
         return order.id
 
@@ -275,7 +276,7 @@ def test_every_creation_route_has_committed_before_it_answers(
     payment = create(
         "POST /installments/{installment_id}/payments",
         f"/installments/{installment_id}/payments",
-        {"amount": "1000.00", "external_reference": f"BANK-{uuid.uuid4().hex}", "paid_on": date.today().isoformat()},
+        {"amount": "1000.00", "external_reference": f"BANK-{uuid.uuid4().hex}", "paid_on": factory_day().isoformat()},
         lambda b: _exists(db, "select 1 from payments where id = :id", id=b["payment"]["id"]),
     )
     paid = client.get(f"/installments/{installment_id}").json()
@@ -298,7 +299,7 @@ def test_every_creation_route_has_committed_before_it_answers(
     )
     assert [r["id"] for r in client.get(f"/orders/{order['id']}/risks").json()] == [risk["id"]]
 
-    year, quarter = date.today().year, (date.today().month - 1) // 3 + 1
+    year, quarter = factory_day().year, (factory_day().month - 1) // 3 + 1
     report = create(
         "POST /reports/after-sales/quarterly/document",
         f"/reports/after-sales/quarterly/document?year={year}&quarter={quarter}",
@@ -511,14 +512,14 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /orders/{order_id}/resume": {"reason": "客户确认继续"},
     "POST /orders/{order_id}/cancel": {"reason": "客户取消"},
     "POST /orders/{order_id}/shipment/delivered": {
-        "delivered_on": date.today().isoformat(),
+        "delivered_on": factory_day().isoformat(),
         "received_by": "业主",
         "tracking_number": "SF0000000000",
     },
     "POST /installments/{installment_id}/payments": {
         "amount": "1.00",
         "external_reference": "BANK-UNKNOWN",
-        "paid_on": date.today().isoformat(),
+        "paid_on": factory_day().isoformat(),
     },
     "POST /purchase-orders/{number}/receipt": {"quantity": "1", "received_by": "仓库 李四"},
     "POST /tickets/{number}/feedback": {"satisfied": True},

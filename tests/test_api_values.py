@@ -385,7 +385,7 @@ def test_a_value_date_after_the_factory_s_today_is_refused(
     instant = datetime(later.year, later.month, later.day, 16, 30, tzinfo=UTC)  # Shanghai is a day ahead
     factory_day = instant.date() + timedelta(days=1)
     pin_clock(monkeypatch, instant)
-    inst = _installment(sessions, signed_on=date.today())
+    inst = _installment(sessions, signed_on=factory_day())
     future = _pay(client, inst, factory_day + timedelta(days=1))
     assert future.status_code == 422
     [error] = future.json()["detail"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +37,7 @@ from models.orders.service import OrderLimits
 from models.orders.tables import DoorLine, DoorType, Handing, Order, OrderStatus, PriceApproval, PriceDecision
 from models.outbox import EngineMessage
 from tests.conftest import LiveEngine
+from tests.days import factory_day
 
 SETTINGS = Settings(_env_file=None)
 TERMS = contracts.terms_from_settings(SETTINGS)
@@ -88,7 +89,7 @@ def _signed_order(s: Session, *, collect: bool = True) -> Case:
         order_number=f"DO20990301-{tag}",
         customer_name=f"嘉兴南湖置业-{tag}",
         delivery_address="浙江省嘉兴市南湖区",
-        requested_delivery_date=date.today() + timedelta(days=120),
+        requested_delivery_date=factory_day() + timedelta(days=120),
         status=OrderStatus.IN_PRODUCTION,
         lines=[
             DoorLine(line_no=1, door_type=DoorType.STEEL_SECURITY, width_mm=960, height_mm=2050,
@@ -114,7 +115,7 @@ def _signed_order(s: Session, *, collect: bool = True) -> Case:
     version = contracts.draft_contract(s, order.id, TERMS, revision_note=None, actor="test")
     contract = version.contract
     contract.status = ContractStatus.SIGNED
-    contract.signed_on = date.today()
+    contract.signed_on = factory_day()
     contract.signed_by = "张经理"
     order.status = OrderStatus.IN_PRODUCTION
     s.flush()
@@ -138,16 +139,18 @@ def _signed_order(s: Session, *, collect: bool = True) -> Case:
 
 def _pay(s: Session, installment_id: int, amount: str) -> None:
     data = PaymentIn.model_validate(
-        {"amount": amount, "external_reference": f"BANK-{uuid.uuid4().hex}", "paid_on": date.today().isoformat()}
+        {"amount": amount, "external_reference": f"BANK-{uuid.uuid4().hex}", "paid_on": factory_day().isoformat()}
     )
-    collection.record_payment(s, installment_id, data, lambda *_: None, actor="test", today=date.today(), zone=UTC)
+    collection.record_payment(s, installment_id, data, lambda *_: None, actor="test", today=factory_day(), zone=UTC)
 
 
 def _apply(s: Session, order_id: int, **body: Any) -> ChangeRequest:
     data = ChangeRequestIn.model_validate(
         {"description": "1 号门改为经济型锁具，单价下调", "requested_by": "客户", **body}
     )
-    change = changes.request_change(s, order_id, data, lambda *_: None, limits=LIMITS, actor="test", today=date.today())
+    change = changes.request_change(
+        s, order_id, data, lambda *_: None, limits=LIMITS, actor="test", today=factory_day()
+    )
     changes.record_assessment(
         s, change.id, schedule_days=0, quality=QualityImpact.NONE, cost_delta=D("0.00"),
         note=None, major=False, reason="影响在阈值以内", actor="test",
@@ -347,7 +350,7 @@ def test_a_price_delta_before_the_contract_is_counted_on_the_order_and_in_the_co
         tag = uuid.uuid4().hex[:8]
         order = Order(
             order_number=f"DO20990302-{tag}", customer_name="湖州客户", delivery_address="湖州市",
-            requested_delivery_date=date.today() + timedelta(days=90), status=OrderStatus.UNDER_REVIEW,
+            requested_delivery_date=factory_day() + timedelta(days=90), status=OrderStatus.UNDER_REVIEW,
             lines=[DoorLine(line_no=1, door_type=DoorType.FIRE, width_mm=900, height_mm=2100,
                             handing=Handing.LEFT_INSWING, quantity=2, unit_price=D("5000.00"))],
         )  # fmt: skip
@@ -394,7 +397,7 @@ def _sign_for_collection(sessions: sessionmaker[Session], order_id: int) -> None
                             net_total=order.total_amount, decision=PriceDecision.NOT_REQUIRED))  # fmt: skip
         s.flush()
         contract = contracts.draft_contract(s, order.id, TERMS, revision_note=None, actor="test").contract
-        contract.status, contract.signed_on, contract.signed_by = ContractStatus.SIGNED, date.today(), "张经理"
+        contract.status, contract.signed_on, contract.signed_by = ContractStatus.SIGNED, factory_day(), "张经理"
 
 
 @pytest.mark.engine
@@ -420,7 +423,11 @@ def test_an_applied_change_replans_the_running_collection_on_the_engine(
     deposit, progress, _ = (i["id"] for i in rounds)
 
     def pay(installment_id: int, amount: str) -> None:
-        body = {"amount": amount, "external_reference": f"BANK-{uuid.uuid4().hex}", "paid_on": date.today().isoformat()}
+        body = {
+            "amount": amount,
+            "external_reference": f"BANK-{uuid.uuid4().hex}",
+            "paid_on": factory_day().isoformat(),
+        }
         response = api.post(f"/installments/{installment_id}/payments", json=body)
         assert response.status_code == 201, response.text
 

@@ -24,6 +24,7 @@ from models.orders.tables import Order, OrderStatus
 from models.outbox import EngineMessage
 from models.production.tables import ProductionPlan
 from tests.conftest import LiveEngine, authed, make_settings, order_payload, verified
+from tests.days import factory_day
 
 pytestmark = pytest.mark.engine
 
@@ -431,7 +432,7 @@ def test_a_change_requested_while_the_engine_is_down_is_kept_for_delivery(
     """The request and its ChangeRequested wake-up are stored together; the engine is not needed to accept it."""
     with sessions() as s, s.begin():
         order = Order(
-            order_number=f"DO{date.today():%Y%m%d}-CR503",
+            order_number=f"DO{factory_day():%Y%m%d}-CR503",
             customer_name="宁波港务集团",
             delivery_address="浙江省宁波市北仑区",
             requested_delivery_date=date(2099, 6, 30),

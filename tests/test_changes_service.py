@@ -20,6 +20,7 @@ from models.contracts.service import terms_from_settings
 from models.errors import Conflict, InvalidInput
 from models.orders.service import OrderLimits
 from models.orders.tables import DoorLine, DoorType, Handing, Order, OrderStatus
+from tests.days import factory_day
 
 LIMITS = OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500)
 MONEY: dict[str, Any] = {
@@ -59,7 +60,7 @@ def _request(s: Session, order_id: int, **body: Any) -> ChangeRequest:
     published: list[tuple[str, dict[str, Any], str]] = []
     data = ChangeRequestIn.model_validate({"description": "改为右内开，单价调整", "requested_by": "客户", **body})
     change = service.request_change(
-        s, order_id, data, lambda *args: published.append(args), limits=LIMITS, actor="test", today=date.today()
+        s, order_id, data, lambda *args: published.append(args), limits=LIMITS, actor="test", today=factory_day()
     )
     assert published == [
         (change.change_number.rsplit("-C", 1)[0], {"changeRequestId": change.id}, f"change-request-{change.id}")

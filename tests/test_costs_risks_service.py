@@ -38,6 +38,7 @@ from models.production.tables import DelayCause, Material, PurchaseOrder, Purcha
 from models.risks import service as risks
 from models.risks.tables import Risk, RiskSource, RiskStatus
 from tests.conftest import LiveEngine, verified
+from tests.days import factory_day
 
 TERMS = contracts.terms_from_settings(Settings(_env_file=None))
 POLICY = costs.CostPolicy(
@@ -103,7 +104,7 @@ def test_budget_at_signing_is_bill_of_materials_times_prices_plus_stage_labour_a
     for _ in range(2):  # the signature step delivered twice
         with unit_of_work(sessions) as s:
             contracts.record_signature(
-                s, contract_id, signed_on=date.today(), signed_by="张经理", terms=TERMS, actor="test"
+                s, contract_id, signed_on=factory_day(), signed_by="张经理", terms=TERMS, actor="test"
             )
     with sessions() as s:
         (budget,) = s.scalars(select(CostBudget).where(CostBudget.order_id == order_id)).all()
@@ -219,7 +220,7 @@ def test_every_accrual_is_booked_once_per_fact(sessions: sessionmaker[Session]) 
             s, po.number, ReceiptIn(quantity=D("4"), received_by="仓库 周敏"), lambda *_: None, actor="test"
         )
         costs.accrue_receipt(s, receipt, actor="test")  # the same receipt again
-        production.return_and_reorder(s, po.number, "锁芯无认证标识", SUPPLIERS, actor="test", today=date.today())
+        production.return_and_reorder(s, po.number, "锁芯无认证标识", SUPPLIERS, actor="test", today=factory_day())
         costs.accrue_return(s, po, actor="test")  # the same return again
         plan_id = _plan_through_stages(s, order.id)
         costs.accrue_stock_issues(s, order.id, actor="test")
@@ -275,7 +276,7 @@ def test_every_process_risk_is_raised_once_per_source_event(sessions: sessionmak
         change = changes.request_change(
             s, order.id, ChangeRequestIn.model_validate({"description": "改为防火门", "requested_by": "客户"}),
             lambda *_: None, limits=OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500),
-            actor="test", today=date.today(),
+            actor="test", today=factory_day(),
         )  # fmt: skip
         ids = order.id, other.id, done.id, plan_id, int(delay["delayId"]), installment.id, change.id
     order_id, other_id, done_id, plan_id, delay_id, installment_id, change_id = ids
@@ -365,10 +366,10 @@ def test_staff_raise_risks_and_close_them_with_a_note_once(client: TestClient, s
     cost = client.get(f"/orders/{order_id}/cost").json()
     assert cost["budget"]["total"] == "1842.30"  # 3 glass doors: (210 + 2 × 12) × 3 + 10 × 3 × 30.00, + 15 %
     assert (cost["actual_total"], cost["over_budget"]) == ("0.00", False)
-    costs_report = client.get("/reports/costs", params={"start": date.today().isoformat()}).json()
+    costs_report = client.get("/reports/costs", params={"start": factory_day().isoformat()}).json()
     assert order_id in {r["order_id"] for r in costs_report["rows"]}
     bad = client.get(
         "/reports/costs",
-        params={"start": date.today().isoformat(), "end": (date.today() - timedelta(days=1)).isoformat()},
+        params={"start": factory_day().isoformat(), "end": (factory_day() - timedelta(days=1)).isoformat()},
     )
     assert bad.status_code == 422

@@ -49,9 +49,10 @@ from models.production.tables import (
 from models.reports import service as reports
 from tests.conftest import LiveEngine, order_payload
 from tests.dashboard_support import dashboard_client
+from tests.days import factory_day
 
 LIMITS = OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500)
-TODAY = date.today()
+TODAY = factory_day()
 DEPARTMENT = "看板测试部"
 
 

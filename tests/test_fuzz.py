@@ -54,6 +54,7 @@ from models.db import make_engine, make_sessionmaker, unit_of_work
 from models.production.tables import Material, PurchaseOrder, PurchaseStatus, Supplier
 from tests.api_auth import api_credentials
 from tests.conftest import LiveEngine, order_payload
+from tests.days import factory_day
 
 # The budget: examples per operation and generation mode, fewer where a valid request starts a process
 # instance on the engine; and a wall-clock ceiling after which no further request is sent.
@@ -299,7 +300,7 @@ def _seed(api: ServedApi, session: requests.Session) -> Seeded:
         "order_id": order_id,
         "installment_id": installment_id,
         "customer_name": "模糊测试客户",
-        "year": date.today().year,
+        "year": factory_day().year,
     }
     path_values = {
         "/purchase-orders/{number}/receipt": {"number": po_number},

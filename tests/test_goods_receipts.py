@@ -33,6 +33,7 @@ from models.production.tables import (
 )
 from models.production.tables import Material as MaterialRow
 from tests.conftest import LiveEngine
+from tests.days import factory_day
 from tests.test_production_engine import Warehouse, run_to_end, start_production
 
 D = Decimal
@@ -52,7 +53,7 @@ def _purchase_order(s: Session, quantity: str) -> PurchaseOrder:
     )
     s.add(order)
     s.flush()
-    return service._new_purchase_order(s, order.id, material, D(quantity), supplier, None, date.today())  # noqa: SLF001
+    return service._new_purchase_order(s, order.id, material, D(quantity), supplier, None, factory_day())  # noqa: SLF001
 
 
 def _receive(s: Session, number: str, quantity: str, published: list[tuple[str, int]]) -> GoodsReceipt:

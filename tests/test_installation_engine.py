@@ -21,6 +21,7 @@ from models.installation.tables import (
     SiteCheck,
 )
 from tests.conftest import LiveEngine, order_payload
+from tests.days import factory_day
 
 pytestmark = pytest.mark.engine
 
@@ -65,7 +66,7 @@ def test_installation_happy_path(
         inst = installation_of(s, order["id"])
         assert inst.status == InstallationStatus.COMPLETED and inst.completed_at is not None
         assert inst.team == "安装一组" and inst.site_address == order["delivery_address"]
-        assert inst.scheduled_date is not None and inst.scheduled_date > date.today()
+        assert inst.scheduled_date is not None and inst.scheduled_date > factory_day()
         (doc,) = s.scalars(
             select(Document).where(Document.order_id == order["id"], Document.kind == "installation_plan")
         )

@@ -29,6 +29,7 @@ from models.fulfilment.tables import Acceptance, FollowUpVisit, HandoverSheet, S
 from models.orders.tables import Order, OrderReview, OrderStatus, PriceApproval, PriceDecision
 from models.outbox import EngineMessage
 from tests.conftest import LiveEngine, order_payload, reset_engine_clock
+from tests.days import factory_day
 
 pytestmark = pytest.mark.engine
 
@@ -298,7 +299,7 @@ def test_review_day_is_the_factory_calendar_day_of_the_engine_clock(
 ) -> None:
     """At 16:30 UTC it is already the next day in the factory (Asia/Shanghai): the review counts from that day."""
     zone = ZoneInfo(SETTINGS.factory_timezone)
-    pinned = datetime.combine(date.today() + timedelta(days=1), dt_time(16, 30), tzinfo=UTC)
+    pinned = datetime.combine(factory_day() + timedelta(days=1), dt_time(16, 30), tzinfo=UTC)
     assert pinned.astimezone(zone).date() != pinned.date()  # the two calendars disagree at this moment
     history = live_engine.history
     with clock_days_ahead(live_engine, (pinned.timestamp() - time.time()) / 86_400):
@@ -352,7 +353,7 @@ def test_short_lead_time_and_no_agreement_rejects_the_order(
     history = live_engine.history
     staff = SimulatedStaff(live_engine.client, history)
     # Every department says yes, but the date is inside the configured minimum lead time.
-    order, pid = _start(api, requested_delivery_date=(date.today() + timedelta(days=10)).isoformat())
+    order, pid = _start(api, requested_delivery_date=(factory_day() + timedelta(days=10)).isoformat())
     refuse = {"negotiationOutcome": "rejected", "negotiationComment": "客户坚持十天内交货，无法满足"}
     staff.work_until(
         pid,

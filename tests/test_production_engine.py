@@ -30,6 +30,7 @@ from models.production.tables import (
     StageStatus,
 )
 from tests.conftest import LiveEngine, order_payload, reset_engine_clock, restore_seeded_suppliers
+from tests.days import factory_day
 
 pytestmark = pytest.mark.engine
 
@@ -299,7 +300,7 @@ def test_production_delay_timer_raises_a_delay_while_production_goes_on(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
     # Due soon (delivery in buffer + 1 days), so the engine clock only moves a day or two forward.
-    requested = date.today() + timedelta(days=get_settings().production_due_buffer_days + 1)
+    requested = factory_day() + timedelta(days=get_settings().production_due_buffer_days + 1)
     order, pid = start_production(
         api, live_engine, "绍兴延期测试有限公司", requested_delivery_date=requested.isoformat()
     )
@@ -313,7 +314,7 @@ def test_production_delay_timer_raises_a_delay_while_production_goes_on(
 
     staff.work_until(pid, stage_open, stop_at={"ReportStageProgress"}, timeout_s=90)
     assert history.visited(pid, "ReportDelay", "started") == 0
-    due = date.today() + timedelta(days=1)
+    due = factory_day() + timedelta(days=1)
     # The cycle R/${productionDueAt}/${dueCheckInterval} first fires at the due time, 18:00 Beijing time (UTC+8).
     assert timer_due_dates(live_engine, pid) == [datetime.combine(due, time(10, 0), tzinfo=UTC)]
     # Move the engine clock a minute past it.
@@ -358,7 +359,7 @@ def test_a_shifted_plan_is_not_reported_late_at_its_old_due_time(
     api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
 ) -> None:
     """The due check runs from the due time on and compares with the plan's current due date."""
-    requested = date.today() + timedelta(days=get_settings().production_due_buffer_days + 1)
+    requested = factory_day() + timedelta(days=get_settings().production_due_buffer_days + 1)
     order, pid = start_production(
         api, live_engine, "嘉兴计划顺延测试有限公司", requested_delivery_date=requested.isoformat()
     )
@@ -371,7 +372,7 @@ def test_a_shifted_plan_is_not_reported_late_at_its_old_due_time(
         return any(t.element_id == "ReportStageProgress" for t in history.open_user_tasks(pid))
 
     staff.work_until(pid, stage_open, stop_at={"ReportStageProgress"}, timeout_s=90)
-    due = date.today() + timedelta(days=1)
+    due = factory_day() + timedelta(days=1)
     # An approved change costs two days: the running plan's due date moves (see models/changes).
     with unit_of_work(sessions) as s:
         assert shift_plan_for_change(s, order["id"], 2, "变更 测试", actor="test") is not None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +14,7 @@ from models.orders.schemas import OrderIn
 from models.orders.service import OrderLimits, create_order
 from models.production.tables import ProductionPlan
 from tests.conftest import LiveEngine, make_settings, order_payload
+from tests.days import factory_day
 from tests.redelivery import fetch_and_lock
 from workers.main import make_executor
 from workers.registry import TaskType
@@ -37,7 +36,7 @@ def test_plan_task_delivered_twice_makes_one_plan(
             lambda _variables: None,  # type: ignore[arg-type,return-value]
             limits=OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500),
             actor="test",
-            today=date.today(),
+            today=factory_day(),
         )
         order_id, order_number = stored.id, stored.order_number
     pid = live_engine.client.start_process(

@@ -26,6 +26,7 @@ from models.production.tables import (
     Supplier,
 )
 from tests.conftest import order_payload, restore_seeded_suppliers
+from tests.days import factory_day
 from workers.runtime import BadJobData
 from workers.tasks.production_record_progress import _percent
 
@@ -55,7 +56,7 @@ def _order(sessions: sessionmaker[Session], customer: str) -> int:
             lambda _variables: None,  # type: ignore[arg-type,return-value]
             limits=OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500),
             actor="test",
-            today=date.today(),
+            today=factory_day(),
         )
         return order.id
 
@@ -152,10 +153,10 @@ def test_shortages_are_stored_by_plan_and_bought_by_index(sessions: sessionmaker
         ]
         assert s.scalars(select(Material).where(Material.code == "TST-SCREW")).one().on_hand == 520
     with unit_of_work(sessions) as s:
-        second = service.raise_purchase_order(s, plan_id, 1, POLICY, actor="test", today=date.today())
-        first = service.raise_purchase_order(s, plan_id, 0, POLICY, actor="test", today=date.today())
+        second = service.raise_purchase_order(s, plan_id, 1, POLICY, actor="test", today=factory_day())
+        first = service.raise_purchase_order(s, plan_id, 0, POLICY, actor="test", today=factory_day())
         with pytest.raises(NotFound):
-            service.raise_purchase_order(s, plan_id, 2, POLICY, actor="test", today=date.today())
+            service.raise_purchase_order(s, plan_id, 2, POLICY, actor="test", today=factory_day())
     with sessions() as s:
         bought = {
             po.number: (po.material.code, po.quantity, po.supplier.name)

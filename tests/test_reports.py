@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
@@ -25,13 +25,14 @@ from models.production.tables import (
 )
 from models.reports.service import order_kpis
 from tests.conftest import order_payload
+from tests.days import factory_day
 
 LIMITS = OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500)
 
 
 def test_order_kpis_from_stored_facts(sessions: sessionmaker[Session], api: TestClient) -> None:
     seller = f"测试销售-{uuid.uuid4().hex[:6]}"
-    promised = date.today() + timedelta(days=60)
+    promised = factory_day() + timedelta(days=60)
     with unit_of_work(sessions) as s:
         orders = [
             create_order(
@@ -44,7 +45,7 @@ def test_order_kpis_from_stored_facts(sessions: sessionmaker[Session], api: Test
                 lambda _variables: f"no-engine-{uuid.uuid4()}",  # a report test: no process runs
                 limits=LIMITS,
                 actor="test",
-                today=date.today(),
+                today=factory_day(),
             )
             for i in range(4)
         ]
@@ -108,8 +109,8 @@ def test_order_kpis_from_stored_facts(sessions: sessionmaker[Session], api: Test
     response = api.get("/reports/orders", params={"salesperson": seller})
     assert response.status_code == 200
     assert response.json()["on_time_delivery_rate"] == "0.5000"
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = factory_day() + timedelta(days=1)
     empty = api.get("/reports/orders", params={"salesperson": seller, "start": str(tomorrow)}).json()
     assert empty["orders"] == 0 and empty["completion_rate"] is None
-    bad = api.get("/reports/orders", params={"start": str(tomorrow), "end": str(date.today())})
+    bad = api.get("/reports/orders", params={"start": str(tomorrow), "end": str(factory_day())})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "start"]

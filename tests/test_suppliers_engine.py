@@ -32,6 +32,7 @@ from models.production.tables import (
 )
 from models.suppliers.service import PROCESS_ID
 from tests.conftest import LiveEngine
+from tests.days import factory_day
 from tests.test_production_engine import start_production
 
 pytestmark = pytest.mark.engine
@@ -95,7 +96,7 @@ def _failed_deliveries(sessions: sessionmaker[Session], supplier_name: str, coun
                 quantity=Decimal(20),
                 status=PurchaseStatus.RETURNED,
                 unit_price=Decimal("88.00"),
-                due_date=date.today(),
+                due_date=factory_day(),
             )
             s.add(po)
             s.flush()

@@ -33,6 +33,7 @@ from models.production import service as production
 from models.production.tables import ProductionPlan
 from models.reports.service import order_kpis
 from tests.conftest import order_payload
+from tests.days import factory_day
 
 FIXTURE_DIR = Path(__file__).parent / "resources" / "workdays"  # a made-up 2027 schedule, not the official one
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -290,7 +291,7 @@ def _order(sessions: sessionmaker[Session], delivery: date) -> int:
             OrderIn.model_validate(order_payload(customer_name="排程日历测试有限公司", salesperson=SELLER)),
             lambda _variables: f"no-engine-{uuid.uuid4()}",
             limits=OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500),
-            today=date.today(),
+            today=factory_day(),
             actor="test",
         )
         order.requested_delivery_date = delivery
