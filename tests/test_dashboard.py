@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,6 +55,7 @@ from tests.days import factory_day
 LIMITS = OrderLimits(max_width_mm=3000, max_height_mm=4000, max_quantity=500)
 TODAY = factory_day()
 DEPARTMENT = "看板测试部"
+FACTORY_ZONE = str(Settings.model_fields["factory_timezone"].default)
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +198,9 @@ def test_order_lists_hold_the_rows_each_kpi_counts(
             assert len(rows) == expected, measure
             listed = client.get("/dashboard/api/lists/orders", params={**SCOPE, "measure": measure}).json()
             assert [r["order_number"] for r in listed["rows"]] == [o.order_number for o in rows], measure
+            # 收单日期 is the factory's day of the order's receipt (between 16:00 and 24:00 UTC not the UTC date).
+            days = [o.created_at.astimezone(ZoneInfo(FACTORY_ZONE)).date().isoformat() for o in rows]
+            assert [r["received"] for r in listed["rows"]] == days, measure
     delays = client.get("/dashboard/api/lists/delays", params=SCOPE).json()["rows"]
     assert (len(delays), sum(d["days"] for d in delays)) == (kpis["delays"], kpis["total_delay_days"]) == (1, 5)
     # The other department sees none of these orders; an unknown department is a 422 naming the field.

@@ -530,6 +530,11 @@ STATUS_NAMES = {
 }  # fmt: skip
 
 
+def _day(ctx: Context, moment: datetime) -> date:
+    """The factory's day of a stored instant (a date a person reads is never the UTC date)."""
+    return moment.astimezone(ZoneInfo(ctx.settings.factory_timezone)).date()
+
+
 def _param(params: Mapping[str, str], name: str, default: str | None = None) -> str | None:
     value = params.get(name)
     return value if value not in (None, "") else default
@@ -543,7 +548,7 @@ def order_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, Any]]:
     )  # fmt: skip
     return [
         {"order_number": o.order_number, "customer": o.customer_name, "salesperson": o.salesperson,
-         "status": STATUS_NAMES.get(o.status, str(o.status)), "received": o.created_at.date(),
+         "status": STATUS_NAMES.get(o.status, str(o.status)), "received": _day(ctx, o.created_at),
          "delivery_date": o.delivery_date}
         for o in rows
     ]  # fmt: skip
@@ -577,7 +582,7 @@ def ticket_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, Any]]
     return [
         {"ticket_number": t.ticket_number, "customer": t.customer_name, "problem_type":
          PROBLEM_TYPE_NAMES.get(t.problem_type, str(t.problem_type)), "product_model": t.product_model,
-         "priority": t.priority, "status": str(t.status), "opened_at": t.opened_at.date(),
+         "priority": t.priority, "status": str(t.status), "opened_at": _day(ctx, t.opened_at),
          "hours": _hours(t), "satisfaction": t.satisfaction_score}
         for t in rows
     ]  # fmt: skip
@@ -617,7 +622,7 @@ def risk_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, Any]]:
     return [
         {"id": r.id, "order_id": r.order_id, "category": CATEGORY_LABELS[r.category],
          "level": LEVEL_LABELS[r.level], "title": r.title, "owner": r.owner_user or r.owner_group,
-         "raised_at": r.raised_at.date(), "measures": r.measures}
+         "raised_at": _day(ctx, r.raised_at), "measures": r.measures}
         for r in rows
     ]  # fmt: skip
 
@@ -640,7 +645,12 @@ def supplier_order_list(ctx: Context, params: Mapping[str, str]) -> list[dict[st
 def cost_accrual_list(ctx: Context, params: Mapping[str, str]) -> list[dict[str, Any]]:
     cost = costs.order_cost(ctx.session, _id_param(params, "order"))
     return [
-        {"kind": a.kind_label, "description": a.description, "amount": a.amount, "recorded_at": a.recorded_at.date()}
+        {
+            "kind": a.kind_label,
+            "description": a.description,
+            "amount": a.amount,
+            "recorded_at": _day(ctx, a.recorded_at),
+        }
         for a in cost.accruals
     ]
 
