@@ -42,7 +42,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -71,7 +71,7 @@ from doorflow.settings import ROOT, Settings
 from doorflow.simulated_systems import factory_responders
 from doorflow.staff import Responder, SimulatedStaff
 from doorflow.store import migrate, restart_embedded_postgres, start_embedded_postgres, stop_embedded_postgres
-from models.collection.service import NOTICE_PURPOSE
+from models.collection.service import NOTICE_PURPOSE, Schedule
 from models.collection.tables import CollectionEmail, EmailStatus, Installment, Payment
 from models.db import make_engine, make_sessionmaker
 from models.fulfilment.tables import Acceptance, FollowUpVisit, Shipment
@@ -427,10 +427,13 @@ class Suite:
             if self.notice_sent(installment_id):
                 self.result.figures["notice_before_payment"] = installment_id
                 return pay(sub)
+            due = self.api.get(f"/installments/{installment_id}").json()["due_date"]
+            notice_at = Schedule.from_settings(Settings(_env_file=None)).notice_at(date.fromisoformat(due))
             for job in self.engine.timer_jobs(sub["processInstanceId"], NOTICE_TIMER):
-                with contextlib.suppress(*STEP_ERRORS):
-                    self.engine.execute_job(job["id"])
-                    self.say(f"notice timer of installment {installment_id} fired (due {job.get('dueDate')})")
+                if job.get("dueDate") and parse_date(job["dueDate"]) == notice_at:  # this installment's notice
+                    with contextlib.suppress(*STEP_ERRORS):
+                        self.engine.execute_job(job["id"])
+                        self.say(f"notice timer of installment {installment_id} fired ahead of {notice_at.isoformat()}")
             return False
 
         return respond

@@ -6,6 +6,8 @@ over real HTTP, the mail sink); nothing of the session's engine or database is t
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,11 +18,17 @@ from doorflow.settings import ROOT
 pytestmark = pytest.mark.engine
 
 
-def test_short_fault_run_loses_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_short_fault_run_loses_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     lines: list[str] = []
     output = ROOT / "test-artifacts" / "faults-short.json"
-    options = faults.FaultOptions.short(work_dir=tmp_path / "faults", output=output)
-    result = faults.run(options, say=lines.append)
+    # Not under pytest's temporary root: PostgreSQL runs as its own user and restarts during the run,
+    # and pytest makes that root private again whenever another pytest session starts on the machine.
+    work_dir = Path(tempfile.mkdtemp(prefix="doorflow-test-faults-"))
+    try:
+        result = faults.run(faults.FaultOptions.short(work_dir=work_dir, output=output), say=lines.append)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    options = faults.FaultOptions.short()
     with capsys.disabled():  # the figures are shown in every run's output
         print("\n" + "\n".join(f"[faults] {line}" for line in lines if not line.startswith(("engine:", "stack:"))))
 
@@ -36,5 +44,7 @@ def test_short_fault_run_loses_nothing(tmp_path: Path, capsys: pytest.CaptureFix
     assert all(result.injected[kind] >= 1 for kind in faults.FAULT_KINDS)
     assert result.injected[faults.ENGINE_RESTARTS] == options.engine_restarts == 2
     assert result.redeliveries_absorbed >= 1
+    # The first installment was paid only after its settlement notice went out, whatever the hour.
     assert result.figures["effects"]["emails_received"] >= 1
+    assert "notice_before_payment" in result.figures
     assert result.passed
