@@ -43,6 +43,12 @@ class Matrix:
             return None
         return self.expand(names) + tuple(a for a in sorted(self.admins) if a not in self.expand(names))
 
+    def permits(self, groups: frozenset[str], operation: str) -> bool:
+        """Whether a member of ``groups`` may call ``operation`` ("METHOD /path/template"); unlisted: nobody."""
+        method, _, path = operation.partition(" ")
+        allowed = self.allowed(method, path)
+        return allowed is not None and bool(groups & set(allowed))
+
     def is_public(self, method: str, path: str) -> bool:
         return (method, path) in self.public
 

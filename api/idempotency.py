@@ -9,6 +9,7 @@ to the claimed key, still inside that transaction (it commits after, see ``api.d
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
@@ -16,7 +17,8 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import SessionDep
+from api.auth import CallerDep
+from api.deps import SessionDep, SettingsDep
 from models import idempotency
 
 HEADER = "Idempotency-Key"
@@ -32,12 +34,15 @@ class _Replay(Exception):
 
 
 async def _request_hash(request: Request) -> str:
-    return idempotency.fingerprint(dict(request.path_params), await request.body())
+    """The whole request: method, path, query string and body."""
+    return idempotency.fingerprint(request.method, request.url.path, request.url.query, await request.body())
 
 
 def _claim(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
+    caller: CallerDep,
     request_hash: Annotated[str, Depends(_request_hash)],
     idempotency_key: Annotated[
         str | None,
@@ -48,7 +53,9 @@ def _claim(
             pattern=r"^[\x21-\x7e]+$",
             description="A key the client chooses once per intended creation (e.g. a UUID). A repeat with the "
             "same key answers the first result (same status and body) and creates nothing; the same key with "
-            "a different request is a 409. Keys are scoped per route; a failed attempt does not use up its key.",
+            "a different request (method, path, query string or body) is a 409. Keys are the caller's own (another "
+            "caller's same key is another key) and per route; they are forgotten after the configured retention "
+            "(idempotency_retention_hours); a failed attempt does not use up its key.",
         ),
     ] = None,
 ) -> None:
@@ -58,7 +65,8 @@ def _claim(
     if not isinstance(route, IdempotentRoute):
         raise RuntimeError(f"{route.path}: IDEMPOTENT needs a router with route_class=IdempotentRoute")
     scope = f"{request.method} {route.path}"
-    outcome = idempotency.claim(session, scope, idempotency_key, request_hash)
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    outcome = idempotency.claim(session, caller.user_id, scope, idempotency_key, request_hash, retention)
     if isinstance(outcome, idempotency.StoredAnswer):
         raise _Replay(outcome)
     request.scope[_CLAIM] = (session, outcome)

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import access
 from api.auth import AccessGuard, Authenticator, document_security
+from api.limits import BodyLimit, short_errors
 from api.methods import AllowedMethods
 from api.openapi import document_error_bodies
 from api.routes import (
@@ -45,7 +46,7 @@ from models.errors import Conflict, InvalidInput, NotFound
 
 
 class AsciiJSONResponse(JSONResponse):
-    """JSON with ASCII escapes: a 422 echoes the input, which may hold a lone surrogate that UTF-8 cannot encode."""
+    """JSON with ASCII escapes: a 422 echoes (an excerpt of) the input, which may hold a lone surrogate."""
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
@@ -101,10 +102,16 @@ def create_app(settings: Settings | None = None, authenticator: Authenticator | 
     app.state.authenticator = authenticator or Authenticator(settings.auth_cache_ttl_s)
     document_security(app, app.state.access)
     app.add_middleware(AccessGuard)
+    # Outermost: a body above the limit is refused before the login check, and before it is read.
+    app.add_middleware(
+        BodyLimit,
+        max_body_bytes=settings.api_max_body_bytes,
+        max_document_body_bytes=settings.api_max_document_body_bytes,
+    )
 
     @app.exception_handler(RequestValidationError)
     async def unparsable(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return AsciiJSONResponse(status_code=422, content={"detail": jsonable_encoder(exc.errors())})
+        return AsciiJSONResponse(status_code=422, content={"detail": jsonable_encoder(short_errors(exc.errors()))})
 
     @app.exception_handler(StarletteHTTPException)
     async def unreadable_body(request: Request, exc: StarletteHTTPException) -> Response:

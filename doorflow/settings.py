@@ -386,6 +386,22 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a verified API login (or a refused one) is remembered before the engine is asked again.",
     )
+    # Request size (api/limits.py): bodies above these are refused with 413 before they are read.
+    api_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body the API reads (bytes); larger ones get 413."
+    )
+    api_max_document_body_bytes: int = Field(
+        default=20 * 1_048_576,
+        ge=1024,
+        description="Largest request body of the document routes (paths under /documents/), in bytes.",
+    )
+    # Idempotency-Key (api/idempotency.py): how long a key and its stored answer are kept.
+    idempotency_retention_hours: float = Field(
+        default=72.0,
+        gt=0,
+        description="Hours an Idempotency-Key is remembered; after that the key is forgotten (its row purged) and "
+        "a request with it is processed anew.",
+    )
     access_file: Path = Field(
         default=ROOT / "config" / "access.toml",
         description="The role matrix: which engine groups may call which API route (README: Who may call what).",

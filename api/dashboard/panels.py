@@ -5,6 +5,11 @@ service as the JSON report (``/reports/...``) and turns the report into table ro
 keys); a row's ``_link`` is the list of orders, tickets or installments behind it (a ``DrillList`` that selects
 the same rows through the service function next to the KPI). The routes, the page's JavaScript and the export
 know nothing of any single panel: adding one is adding a ``Panel(...)`` to ``PANELS``.
+
+Who may see a panel or list is not declared here but in the role matrix (``config/access.toml``): each one
+names the API operation whose data it shows (``report="GET /reports/costs"``), and answers to exactly the
+groups the matrix gives that operation (on top of the dashboard's own routes, ``@dashboard``). So a group
+refused ``/reports/costs`` is refused the cost panel, its drill-down list and their Excel exports alike.
 """
 
 from __future__ import annotations
@@ -38,9 +43,6 @@ from models.risks.tables import RiskCategory, RiskStatus
 from models.suppliers import service as suppliers
 
 Kind = Literal["text", "int", "number", "rate", "money", "date"]
-
-# Who may open the dashboard (engine groups, engine/src/main/resources/doorflow-identity.json).
-MANAGERS = ("managers", "general-manager", "sales-manager")
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class Panel:
     category: str  # the column naming the x-axis categories (or the pie's slices)
     series: tuple[Series, ...]
     load: Callable[[Context], PanelData]
-    groups: tuple[str, ...] = MANAGERS  # engine groups that may see it (for the API's role matrix)
+    report: str  # "METHOD /path" of the API operation it shows: who may call that one may see this panel
     axis_names: tuple[str, str] = ("", "")
 
 
@@ -99,6 +101,7 @@ class DrillList:
     columns: tuple[Column, ...]
     load: Callable[[Context, Mapping[str, str]], list[dict[str, Any]]]
     params: tuple[str, ...]  # the query parameters it takes besides the filters
+    report: str  # "METHOD /path" of the API operation whose rows it lists (its access is that one's)
 
 
 def _card(label: str, value: Any, kind: Kind = "int", link: str | None = None) -> dict[str, Any]:
@@ -289,7 +292,6 @@ QUARTERLY_COLUMNS = (
     Column("satisfaction", "平均满意度", "number"),
     Column("positive", "好评数", "int"),
 )
-TECHNICAL = (*MANAGERS, "technical", "service-supervisor")
 
 # --- collection -----------------------------------------------------------------------------------------------------
 
@@ -437,8 +439,6 @@ def document_reads(ctx: Context) -> PanelData:
     )
 
 
-FINANCE = (*MANAGERS, "finance")
-
 # --- the panels, in page order -------------------------------------------------------------------------------------
 
 RATE_COLUMNS = (
@@ -448,46 +448,54 @@ RATE_COLUMNS = (
     Column("whole", "基数", "int"),
 )
 
+# The operations whose access the panels and lists share (config/access.toml).
+QUARTERLY = "GET /reports/after-sales/quarterly"
+COLLECTION = "GET /reports/collection"
+SUPPLIERS = "GET /suppliers/scorecards"
+RISKS = "GET /reports/risks"
+READS = "GET /reports/document-reads"
+
 PANELS: tuple[Panel, ...] = (
     Panel("order-rates", "订单", "订单关键指标", RATE_COLUMNS, "metric", (Series("rate"),), order_rates,
-          axis_names=("比率", "")),
+          report="GET /reports/orders", axis_names=("比率", "")),
     Panel("order-months", "订单", "月度订单与延期",
           (Column("month", "月份"), Column("orders", "订单数", "int"), Column("completed", "已完成", "int"),
            Column("delays", "延期次数", "int"), Column("delay_days", "延期天数", "int")),
           "month", (Series("orders"), Series("completed"), Series("delays"), Series("delay_days", "line", 1)),
-          order_months, axis_names=("订单/次", "天")),
+          order_months, report="GET /reports/orders", axis_names=("订单/次", "天")),
     Panel("order-salespeople", "订单", "业务员订单与按期交付",
           (Column("salesperson", "业务员"), Column("orders", "订单数", "int"), Column("completed", "已完成", "int"),
            Column("on_time_rate", "按期交付率", "rate")),
           "salesperson", (Series("orders"), Series("completed"), Series("on_time_rate", "line", 1)), order_people,
-          axis_names=("订单", "比率")),
+          report="GET /reports/orders", axis_names=("订单", "比率")),
     Panel("aftersales-rates", "售后", "售后关键指标", RATE_COLUMNS, "metric", (Series("rate"),), aftersales_rates,
-          groups=(*MANAGERS, "service-supervisor"), axis_names=("比率", "")),
+          report="GET /reports/after-sales", axis_names=("比率", "")),
     Panel("aftersales-types", "售后", "问题类型分布",
           (Column("problem_type", "问题类型"), Column("tickets", "工单数", "int")),
-          "problem_type", (Series("tickets", "pie"),), aftersales_types, groups=(*MANAGERS, "service-supervisor")),
+          "problem_type", (Series("tickets", "pie"),), aftersales_types,
+          report="GET /reports/after-sales"),
     Panel("quarterly-problem-types", "季度售后统计（技术部）", "按问题类型",
           (Column("label", "问题类型"), *QUARTERLY_COLUMNS), "label",
           (Series("tickets"), Series("hours", "line", 1)), _quarterly("problem_type", "problem_type"),
-          groups=TECHNICAL, axis_names=("工单", "小时")),
+          report=QUARTERLY, axis_names=("工单", "小时")),
     Panel("quarterly-models", "季度售后统计（技术部）", "按产品型号",
           (Column("label", "产品型号"), *QUARTERLY_COLUMNS), "label",
           (Series("tickets"), Series("hours", "line", 1)), _quarterly("product_model", "product_model"),
-          groups=TECHNICAL, axis_names=("工单", "小时")),
+          report=QUARTERLY, axis_names=("工单", "小时")),
     Panel("quarterly-causes", "季度售后统计（技术部）", "按原因",
           (Column("label", "原因"), *QUARTERLY_COLUMNS), "label",
           (Series("tickets"), Series("hours", "line", 1)), _quarterly("cause", "cause"),
-          groups=TECHNICAL, axis_names=("工单", "小时")),
+          report=QUARTERLY, axis_names=("工单", "小时")),
     Panel("collection-overview", "回款", "回款概况", (Column("part", "项目"), Column("amount", "金额（元）", "money")),
-          "part", (Series("amount", "pie"),), collection_overview, groups=FINANCE),
+          "part", (Series("amount", "pie"),), collection_overview, report=COLLECTION),
     Panel("collection-ageing", "回款", "逾期账龄",
           (Column("bucket", "账龄"), Column("amount", "逾期金额（元）", "money"), Column("count", "笔数", "int")),
-          "bucket", (Series("amount"), Series("count", "line", 1)), collection_ageing, groups=FINANCE,
+          "bucket", (Series("amount"), Series("count", "line", 1)), collection_ageing, report=COLLECTION,
           axis_names=("元", "笔")),
     Panel("risk-customers", "回款", "风险客户",
           (Column("customer", "客户"), Column("open_balance", "未收余额（元）", "money"),
            Column("overdue_balance", "逾期余额（元）", "money"), Column("flags", "风险标记次数", "int")),
-          "customer", (Series("open_balance"), Series("overdue_balance")), risk_customers, groups=FINANCE,
+          "customer", (Series("open_balance"), Series("overdue_balance")), risk_customers, report=COLLECTION,
           axis_names=("元", "")),
     Panel("supplier-scores", "供应商", "供应商评分与等级",
           (Column("supplier", "供应商"), Column("klass", "等级"), Column("score", "综合得分", "number"),
@@ -495,19 +503,19 @@ PANELS: tuple[Panel, ...] = (
            Column("price", "价格得分", "number"), Column("service", "服务得分", "number"),
            Column("may_order", "可下单")),
           "supplier", (Series("score"), Series("quality", "line")), supplier_scores,
-          groups=(*MANAGERS, "purchasing"), axis_names=("分", "")),
+          report=SUPPLIERS, axis_names=("分", "")),
     Panel("order-costs", "成本与风险", "订单成本：预算与实际",
           (Column("order_number", "订单号"), Column("customer", "客户"), Column("budget", "预算（元）", "money"),
            Column("actual", "实际（元）", "money"), Column("variance", "差异（元）", "money"),
            Column("over_budget", "超支")),
-          "order_number", (Series("budget"), Series("actual")), order_costs, groups=FINANCE,
+          "order_number", (Series("budget"), Series("actual")), order_costs, report="GET /reports/costs",
           axis_names=("元", "")),
     Panel("risk-categories", "成本与风险", "未关闭风险（按类别）",
           (Column("category", "类别"), Column("open", "未关闭", "int")),
-          "category", (Series("open"),), risk_categories, groups=(*MANAGERS, "project")),
+          "category", (Series("open"),), risk_categories, report=RISKS),
     Panel("document-reads", "文档", "文档查阅记录",
           (Column("day", "日期", "date"), Column("reads", "查阅", "int"), Column("refusals", "拒绝", "int")),
-          "day", (Series("reads"), Series("refusals")), document_reads, groups=MANAGERS, axis_names=("次", "")),
+          "day", (Series("reads"), Series("refusals")), document_reads, report=READS, axis_names=("次", "")),
 )  # fmt: skip
 
 
@@ -670,43 +678,43 @@ LISTS: tuple[DrillList, ...] = (
               (Column("order_number", "订单号"), Column("customer", "客户"), Column("salesperson", "业务员"),
                Column("status", "状态"), Column("received", "收单日期", "date"),
                Column("delivery_date", "交货日期", "date")),
-              order_list, ("measure", "month")),
+              order_list, ("measure", "month"), "GET /reports/orders"),
     DrillList("delays", "生产延期清单",
               (Column("order_number", "订单号"), Column("customer", "客户"), Column("cause", "原因类别"),
                Column("detail", "原因说明"), Column("old_due", "原定完成日", "date"),
                Column("new_due", "新完成日", "date"), Column("days", "延期天数", "int"),
                Column("responsibility", "责任方")),
-              delay_list, ("month",)),
+              delay_list, ("month",), "GET /reports/orders"),
     DrillList("tickets", "售后工单清单",
               (Column("ticket_number", "工单号"), Column("customer", "客户"), Column("problem_type", "问题类型"),
                Column("product_model", "产品型号"), Column("priority", "优先级"), Column("status", "状态"),
                Column("opened_at", "受理日期", "date"), Column("hours", "处理时长（小时）", "number"),
                Column("satisfaction", "满意度", "int")),
-              ticket_list, ("measure", "problem_type", "product_model", "cause")),
+              ticket_list, ("measure", "problem_type", "product_model", "cause"), "GET /tickets"),
     DrillList("installments", "回款分期清单",
               (Column("contract_number", "合同号"), Column("order_number", "订单号"), Column("customer", "客户"),
                Column("kind", "类型"), Column("due_date", "到期日", "date"), Column("amount", "金额（元）", "money"),
                Column("paid", "已付（元）", "money"), Column("balance", "余额（元）", "money"),
                Column("days_overdue", "逾期天数", "int"), Column("status", "状态")),
-              installment_list, ("measure", "bucket", "customer")),
+              installment_list, ("measure", "bucket", "customer"), COLLECTION),
     DrillList("risks", "未关闭风险清单",
               (Column("id", "编号", "int"), Column("order_id", "订单", "int"), Column("category", "类别"),
                Column("level", "等级"), Column("title", "风险"), Column("owner", "负责"),
                Column("raised_at", "登记日期", "date"), Column("measures", "措施")),
-              risk_list, ("category",)),
+              risk_list, ("category",), RISKS),
     DrillList("supplier-orders", "供应商采购单",
               (Column("number", "采购单号"), Column("order_id", "订单", "int"), Column("material", "物料"),
                Column("quantity", "数量", "number"), Column("unit_price", "单价（元）", "money"),
                Column("due_date", "约定到货", "date"), Column("status", "状态")),
-              supplier_order_list, ("supplier",)),
+              supplier_order_list, ("supplier",), SUPPLIERS),
     DrillList("cost-accruals", "订单实际成本明细",
               (Column("kind", "类别"), Column("description", "说明"), Column("amount", "金额（元）", "money"),
                Column("recorded_at", "记账日期", "date")),
-              cost_accrual_list, ("order",)),
+              cost_accrual_list, ("order",), "GET /reports/costs"),
     DrillList("document-reads", "文档查阅记录",
               (Column("read_at", "时间"), Column("document", "文档"), Column("reader", "查阅人"),
                Column("outcome", "结果"), Column("reason", "拒绝原因")),
-              document_read_list, ()),
+              document_read_list, (), READS),
 )  # fmt: skip
 
 

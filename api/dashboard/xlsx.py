@@ -1,4 +1,9 @@
-"""Excel (.xlsx) export of a dashboard table: Chinese headers, typed cells (numbers, dates, percentages)."""
+"""Excel (.xlsx) export of a dashboard table: Chinese headers, typed cells (numbers, dates, percentages).
+
+Text never becomes a formula: a customer named ``=HYPERLINK(...)`` or ``=1+1`` is stored as the text it is
+(a string cell with Excel's quote prefix, so editing it in Excel keeps it text), as is any text that starts
+with a character spreadsheets read as the start of a formula.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,12 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from api.dashboard.panels import Column
 
+# What a spreadsheet may take for the start of a formula (OWASP "CSV injection"; = is openpyxl's own trigger).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {"rate": "0.00%", "money": "#,##0.00", "number": "0.00", "date": "yyyy-mm-dd", "int": "0"}
 
 
@@ -37,6 +45,17 @@ def workbook(title: str, columns: Sequence[Column], rows: Sequence[dict[str, Any
     info.append(["条件", "值"])
     for key, value in filters.items():
         info.append([names.get(key, key), value])
+    for each in (sheet, info):
+        _text_stays_text(each)
     out = BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _text_stays_text(sheet: Worksheet) -> None:
+    """Every text cell that looks like a formula is stored as text (data type ``s``), shown with a quote prefix."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"
+                cell.quotePrefix = True

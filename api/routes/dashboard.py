@@ -1,20 +1,25 @@
 """经营看板: the managers' KPI dashboard page, its panels' data, drill-down lists and Excel exports.
 
 Every panel and list is declared in ``api/dashboard/panels.py``; these routes serve any of them. The numbers
-come from the report services (the same functions as ``/reports/...``), never computed here.
+come from the report services (the same functions as ``/reports/...``), never computed here. A caller sees a
+panel or list (its data, its page, its export) only if the role matrix lets them call the operation it
+shows (``Panel.report``): others get 403 for it, and the page and ``/api/panels`` leave it out.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from api.access import Matrix
+from api.auth import CallerDep
 from api.dashboard import panels as declared
 from api.dashboard.filters import FiltersDep
 from api.dashboard.panels import Context, DrillList, Panel
@@ -25,7 +30,11 @@ from models.errors import NotFound
 from models.reports import service as reports
 from models.types import Line
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such panel, list or file."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The role matrix does not let the caller call the report this panel or list shows."},
+    404: {"description": "No such panel, list or file."},
+}
+Shown = TypeVar("Shown", Panel, DrillList)
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
 HERE = Path(__file__).resolve().parent.parent / "dashboard"
@@ -37,6 +46,45 @@ STATIC = {
     "echarts.min.js": ROOT / "node_modules" / "echarts" / "dist" / "echarts.min.js",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The caller's groups against the role matrix: which panels and lists they may see."""
+
+    user_id: str
+    groups: frozenset[str]
+    matrix: Matrix
+
+    def may(self, report: str) -> bool:
+        return self.matrix.permits(self.groups, report)
+
+    def panels(self) -> list[Panel]:
+        return [p for p in declared.PANELS if self.may(p.report)]
+
+    def panel(self, key: str) -> Panel:
+        return self._allowed(declared.panel(key), "看板图表")
+
+    def drill_list(self, key: str) -> DrillList:
+        return self._allowed(declared.drill_list(key), "看板清单")
+
+    def _allowed(self, item: Shown, kind: str) -> Shown:
+        if not self.may(item.report):
+            method, _, path = item.report.partition(" ")
+            groups = "、".join(self.matrix.allowed(method, path) or ())
+            detail = (
+                f"{self.user_id} 无权查看{kind}「{item.title}」：它显示 {item.report} 的数据，"
+                f"仅限以下组的成员：{groups}。"
+            )
+            raise HTTPException(status_code=403, detail=detail)
+        return item
+
+
+def _viewer(request: Request, caller: CallerDep) -> Viewer:
+    return Viewer(caller.user_id, caller.groups, request.app.state.access)
+
+
+ViewerDep = Annotated[Viewer, Depends(_viewer)]
 
 
 def _context(session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep) -> Context:
@@ -66,10 +114,11 @@ def _list_params(drill: DrillList, request: Request) -> dict[str, str]:
 
 
 @router.get("", response_class=HTMLResponse, summary="经营看板: the KPI dashboard page (charts, tables, exports)")
-def page(session: SessionDep, settings: SettingsDep, filters: FiltersDep) -> HTMLResponse:
+def page(session: SessionDep, settings: SettingsDep, filters: FiltersDep, viewer: ViewerDep) -> HTMLResponse:
+    visible = viewer.panels()
     html = PAGES.get_template("dashboard.html.j2").render(
-        sections=list(dict.fromkeys(p.section for p in declared.PANELS)),
-        panels=declared.PANELS,
+        sections=list(dict.fromkeys(p.section for p in visible)),
+        panels=visible,
         filters=filters,
         salespeople=reports.salespeople(session),
         departments=list(settings.sales_departments),
@@ -94,18 +143,25 @@ def static(name: Line) -> FileResponse:
 
 
 @router.get("/api/panels", summary="Every panel of the dashboard with its data, under the filters")
-def all_panels(session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep) -> Any:
+def all_panels(
+    session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep, viewer: ViewerDep
+) -> Any:
     ctx = _context(session, settings, filters, today)
-    return [_panel_json(p, ctx) for p in declared.PANELS]
+    return [_panel_json(p, ctx) for p in viewer.panels()]
 
 
 @router.get(
     "/api/panels/{key}", summary="One panel's data: columns, rows (with drill-down links), cards", responses=NOT_FOUND
 )
 def one_panel(
-    key: Line, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
+    key: Line,
+    session: SessionDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    today: FactoryTodayDep,
+    viewer: ViewerDep,
 ) -> Any:
-    return _panel_json(declared.panel(key), _context(session, settings, filters, today))
+    return _panel_json(viewer.panel(key), _context(session, settings, filters, today))
 
 
 @router.get(
@@ -114,9 +170,15 @@ def one_panel(
     responses=NOT_FOUND,
 )
 def list_json(
-    key: Line, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
+    key: Line,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    today: FactoryTodayDep,
+    viewer: ViewerDep,
 ) -> Any:
-    drill = declared.drill_list(key)
+    drill = viewer.drill_list(key)
     params = _list_params(drill, request)
     rows = drill.load(_context(session, settings, filters, today), params)
     return {
@@ -135,9 +197,15 @@ def list_json(
     responses=NOT_FOUND,
 )
 def list_page(
-    key: Line, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
+    key: Line,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    today: FactoryTodayDep,
+    viewer: ViewerDep,
 ) -> HTMLResponse:
-    drill = declared.drill_list(key)
+    drill = viewer.drill_list(key)
     params = _list_params(drill, request)
     rows = drill.load(_context(session, settings, filters, today), params)
     html = PAGES.get_template("list.html.j2").render(
@@ -162,9 +230,14 @@ def _xlsx(title: str, content: bytes, name: str) -> Response:
     responses=NOT_FOUND,
 )
 def export_panel(
-    key: Line, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
+    key: Line,
+    session: SessionDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    today: FactoryTodayDep,
+    viewer: ViewerDep,
 ) -> Response:
-    panel = declared.panel(key)
+    panel = viewer.panel(key)
     data = panel.load(_context(session, settings, filters, today))
     return _xlsx(panel.title, workbook(panel.title, panel.columns, data.rows, filters.query()), panel.key)
 
@@ -173,8 +246,14 @@ def export_panel(
     "/export/list/{key}.xlsx", summary="A drill-down list as an Excel file, under the filters", responses=NOT_FOUND
 )
 def export_list(
-    key: Line, request: Request, session: SessionDep, settings: SettingsDep, filters: FiltersDep, today: FactoryTodayDep
+    key: Line,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    today: FactoryTodayDep,
+    viewer: ViewerDep,
 ) -> Response:
-    drill = declared.drill_list(key)
+    drill = viewer.drill_list(key)
     rows = drill.load(_context(session, settings, filters, today), _list_params(drill, request))
     return _xlsx(drill.title, workbook(drill.title, drill.columns, rows, filters.query()), drill.key)

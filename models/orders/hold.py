@@ -206,7 +206,8 @@ def complete_cancellation(session: Session, order_id: int, *, actor: str) -> dic
     Open production plans and their unfinished stages are cancelled; purchase orders still open are
     flagged for purchasing to settle with the supplier; installments not paid in full are cancelled
     (what was paid on them stays recorded) and the order records the amount owed back to the
-    customer. Documents are kept. A repeat finds nothing left to do and answers the same totals.
+    customer, summed from the installments read under lock. Documents are kept. A repeat finds nothing
+    left to do and answers the same totals.
     """
     from models.collection.tables import Installment, InstallmentStatus
     from models.production.tables import (
@@ -264,8 +265,17 @@ def complete_cancellation(session: Session, order_id: int, *, actor: str) -> dic
             after={"number": po.number, "status": po.status.value, "order_number": order.order_number},
         )
         purchases_flagged += 1
+    # The installments whose payments make the refund, locked (in seq order, as every re-plan locks them): a
+    # payment being recorded on one (record_payment holds its row) commits first and is counted here, and a
+    # payment arriving after this finds its installment cancelled and is refused. Re-read, not from the session.
     installments = list(
-        session.scalars(select(Installment).where(Installment.order_id == order.id).order_by(Installment.seq))
+        session.scalars(
+            select(Installment)
+            .where(Installment.order_id == order.id)
+            .order_by(Installment.seq)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
     )
     installments_cancelled = 0
     for inst in installments:
