@@ -61,6 +61,7 @@ MAX_ACTOR_CHARS = 120  # audit_log.actor
 MAX_CACHED = 10_000
 SCHEME = "doorflowBasic"
 KEY_SCHEME = "doorflowApiKey"
+KEY_HEADER = "X-API-Key"
 
 
 @dataclass(frozen=True)
@@ -423,11 +424,11 @@ def document_security(app: FastAPI, matrix: Matrix) -> None:
             "its API key as the password.",
         }
         schemes[KEY_SCHEME] = {
-            "type": "apiKey",
             "in": "header",
-            "name": "X-API-Key",
+            "name": KEY_HEADER,
             "description": "A service user's API key (also accepted as `Authorization: Bearer <key>`); "
             "an administrator rotates it: `python -m doorflow api-key rotate <user>`.",
+            "type": "apiKey",
         }
         for path, item in schema["paths"].items():
             for method, operation in item.items():

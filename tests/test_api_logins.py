@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.auth import Authenticator, AuthThrottle
+from api.auth import KEY_HEADER, Authenticator, AuthThrottle
 from api.main import create_app
 from doorflow.operaton import EngineUser
 from doorflow.settings import ROOT
@@ -35,6 +35,9 @@ from models.orders.tables import Order
 from tests.conftest import LiveEngine, actor_of, login, make_settings, order_payload
 
 WINDOW_S = 300.0
+# The administrator's command: python -m doorflow api-key rotate <user>.
+KEYS_COMMAND = "api-key"
+ROTATE_ACTION = "rotate"
 DELIVERED = "/orders/999999999/shipment/delivered"  # no such order: a login that gets in meets a 404
 
 
@@ -99,6 +102,7 @@ def test_failed_staff_logins_are_throttled_before_the_engine_counts_them(app: Fa
     with TestClient(app, client=("198.51.100.7", 40000)) as stranger:
         # A user the engine does not know: wrong passwords for a real one would lock it in the shared engine.
         statuses = [stranger.get("/calendar/2026", auth=("nobody-x", f"nope-{i}")).status_code for i in range(40)]
+    assert statuses[0] == 401 and statuses[-1] == 429, statuses
     per_user = make_settings("", "").auth_throttle_per_user
     assert statuses[:per_user] == [401] * per_user and set(statuses[per_user:]) == {429}, statuses
     assert authenticator.engine_checks == per_user  # the engine saw only the first few
@@ -116,22 +120,22 @@ def test_an_api_key_rotated_by_an_administrator_replaces_the_old_one(
 
             first = rotate(env, user)
             assert first.startswith(f"{user}.") and first != configured
-            for how in ({"X-API-Key": first}, {"Authorization": f"Bearer {first}"}):
+            for how in ({KEY_HEADER: first}, {"Authorization": f"Bearer {first}"}):
                 assert client.get("/orders/999999999", headers=how).status_code == 404, how
             assert client.get("/orders/999999999", auth=(user, first)).status_code == 404  # as the Basic password
             assert client.get("/orders/999999999", auth=(user, configured)).status_code == 401  # the old secret
 
             second = rotate(env, user)
-            assert client.get("/orders/999999999", headers={"X-API-Key": first}).status_code == 401
-            assert client.get("/orders/999999999", headers={"X-API-Key": second}).status_code == 404
-            assert client.get("/orders/999999999", headers={"X-API-Key": "svc-shop." + "x" * 43}).status_code == 401
+            assert client.get("/orders/999999999", headers={KEY_HEADER: first}).status_code == 401
+            assert client.get("/orders/999999999", headers={KEY_HEADER: second}).status_code == 404
+            assert client.get("/orders/999999999", headers={KEY_HEADER: "svc-shop." + "x" * 43}).status_code == 401
         with sessions() as s:
             stored = s.scalars(select(ApiKey).where(ApiKey.user_id == user)).one()
             assert second not in stored.key_hash and len(stored.key_hash) == 64  # only a hash is kept
             rotations = s.scalars(select(AuditEntry).where(AuditEntry.action == "api_key.rotated")).all()
             assert len([r for r in rotations if r.entity_id == user]) >= 2
         refused = subprocess.run(
-            [sys.executable, "-m", "doorflow", "api-key", "rotate", "wanglei"], env=env, cwd=ROOT,
+            [sys.executable, "-m", "doorflow", KEYS_COMMAND, ROTATE_ACTION, "wanglei"], env=env, cwd=ROOT,
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert refused.returncode == 2 and "不是服务用户" in refused.stdout
@@ -142,7 +146,7 @@ def test_an_api_key_rotated_by_an_administrator_replaces_the_old_one(
 
 def rotate(env: dict[str, str], user: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "doorflow", "api-key", "rotate", user],
+        [sys.executable, "-m", "doorflow", KEYS_COMMAND, ROTATE_ACTION, user],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -197,11 +201,6 @@ def test_the_shop_front_sees_only_its_own_orders_and_other_systems_no_customer_c
     }
     by_sales = create(client, "wanglei", **private)
     by_shop = create(client, "svc-shop", customer_name="网店客户 周先生", customer_phone="13900139000")
-    with sessions() as s:
-        query = select(Order.id, Order.created_by).where(Order.id.in_([by_sales["id"], by_shop["id"]]))
-        creators = dict(s.execute(query).tuples().all())
-    assert creators == {by_sales["id"]: "wanglei", by_shop["id"]: "svc-shop"}  # the authenticated caller
-
     # The shop front reads the order it brought in, and no other: a 404 like an order that does not exist.
     own = client.get(f"/orders/{by_shop['id']}", auth=login("svc-shop"))
     assert own.status_code == 200 and own.json()["customer_phone"] == "13900139000"
@@ -226,3 +225,9 @@ def test_the_shop_front_sees_only_its_own_orders_and_other_systems_no_customer_c
         assert full.json()["delivery_address"] == private["delivery_address"], user
     listed = client.get("/orders", auth=login("svc-crm"), params={"limit": 200})
     assert {by_sales["id"], by_shop["id"]} <= {o["id"] for o in listed.json()}
+
+    # Who created each order is stored: the authenticated caller, never a field of the body.
+    with sessions() as s:
+        query = select(Order.id, Order.created_by).where(Order.id.in_([by_sales["id"], by_shop["id"]]))
+        creators = dict(s.execute(query).tuples().all())
+    assert creators == {by_sales["id"]: "wanglei", by_shop["id"]: "svc-shop"}  # the authenticated caller

@@ -299,3 +299,16 @@ def test_kubernetes_values_run_two_engine_replicas_on_one_external_database() ->
     assert "postgres" not in controllers  # PostgreSQL is given externally
     readme = (K8S_DIR / "README.md").read_text(encoding="utf-8")
     assert "not verified" in readme.lower()
+
+
+def test_the_api_gets_every_service_users_secret_it_checks_itself() -> None:
+    """The API checks service users itself (not the engine): it needs each one's variable, or it would fall
+    back to the demo-only default while the engine has the real secret."""
+    from doorflow import identity
+
+    values = yaml.safe_load((ROOT / "deploy/kubernetes/values.yaml").read_text(encoding="utf-8"))
+    api_env = values["controllers"]["api"]["containers"]["app"]["env"]
+    for user in identity.service_users():
+        variable = user["passwordEnv"]
+        assert env("api")[variable] == f"${{{variable}:-{identity.PASSWORD_DEFAULTS[variable]}}}", variable
+        assert api_env[variable]["valueFrom"]["secretKeyRef"]["name"] == "doorflow-secrets", variable
