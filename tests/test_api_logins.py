@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
@@ -42,7 +41,8 @@ DELIVERED = "/orders/999999999/shipment/delivered"  # no such order: a login tha
 
 
 def delivered_body() -> dict[str, str]:
-    return {"delivered_on": date.today().isoformat(), "received_by": "工地 王师傅", "tracking_number": "SF1"}
+    # A fixed day: the order does not exist, so only the login decides the answer (404 once let in).
+    return {"delivered_on": "2026-01-05", "received_by": "工地 王师傅", "tracking_number": "SF1"}
 
 
 @pytest.fixture
