@@ -21,12 +21,30 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 @dataclass(frozen=True)
+class OrderView:
+    """How much of the order book a caller sees (``[orders]`` of the file)."""
+
+    own_only: bool  # only the orders the caller created (a shop front: the orders it brought in)
+    contact: bool  # the customer's phone, e-mail and delivery address
+
+
+@dataclass(frozen=True)
 class Matrix:
     public: frozenset[tuple[str, str]]
     admins: frozenset[str]
     sets: dict[str, tuple[str, ...]]
     routes: dict[tuple[str, str], tuple[str, ...]]  # as written (with @sets), in file order
     source: Path = field(default=ACCESS_FILE)
+    own_orders_only: frozenset[str] = frozenset()
+    without_contact: frozenset[str] = frozenset()
+
+    def order_view(self, groups: frozenset[str]) -> OrderView:
+        """A caller sees every order unless each of its groups is limited to its own orders, and the customer's
+        contact unless each of its groups goes without it (one group with the wider view is enough)."""
+        return OrderView(
+            own_only=bool(groups) and groups <= self.own_orders_only,
+            contact=not (groups and groups <= self.without_contact),
+        )
 
     def expand(self, names: tuple[str, ...]) -> tuple[str, ...]:
         out: list[str] = []
@@ -55,6 +73,7 @@ class Matrix:
     def groups(self) -> set[str]:
         """Every group the file names (for the check that each one exists in the engine's identity file)."""
         named = set(self.admins) | {g for groups in self.sets.values() for g in groups}
+        named |= self.own_orders_only | self.without_contact
         return named | {g for names in self.routes.values() for g in self.expand(names)}
 
 
@@ -77,7 +96,16 @@ def parse(text: str, source: Path = ACCESS_FILE) -> Matrix:
             raise ValueError(f"{source}: {key!r} names unknown sets {unknown}")
         routes[_route(key, source)] = tuple(groups)
     public = frozenset(_route(key, source) for key in raw.get("public", []))
-    return Matrix(public=public, admins=frozenset(raw.get("admins", [])), sets=sets, routes=routes, source=source)
+    orders = raw.get("orders", {})
+    return Matrix(
+        public=public,
+        admins=frozenset(raw.get("admins", [])),
+        sets=sets,
+        routes=routes,
+        source=source,
+        own_orders_only=frozenset(orders.get("own-only", [])),
+        without_contact=frozenset(orders.get("without-contact", [])),
+    )
 
 
 @lru_cache

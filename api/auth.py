@@ -1,12 +1,24 @@
-"""Who is calling, and may they: HTTP Basic with engine credentials, checked against the role matrix.
+"""Who is calling, and may they: HTTP Basic or an API key, checked against the role matrix.
 
 One identity: API callers are the engine's users (the same people who log into Tasklist, and the
-service users of other systems). Their password is verified by the engine, through the engine adapter
-(``OperatonClient.verify_user``); doorflow never stores it. A verified login is remembered in memory for
-``auth_cache_ttl_s`` under the user id and a keyed hash of the password (a key made at process start),
-so the engine is not asked on every request, and a refused one likewise, so a client retrying a wrong
-password does not count a failed login at the engine on every request (the engine locks an account
-after wrong passwords).
+service users of other systems). A person's password is verified by the engine, through the engine
+adapter (``OperatonClient.verify_user``); doorflow never stores it. A verified login is remembered in
+memory for ``auth_cache_ttl_s`` under the user id and a keyed hash of the password (a key made at process
+start), so the engine is not asked on every request, and a refused one likewise.
+
+Service users (``svc-*``) and the system user never reach the engine's login, so nobody can lock them
+there with wrong passwords: a service user presents its API key (``X-API-Key``, ``Authorization: Bearer``,
+or as the Basic password), checked against its hash in the store (models/access), or, until an
+administrator first rotates its key, the secret of its ``passwordEnv``; the system user's password is the
+one the API itself holds (``DOORFLOW_ENGINE_SYSTEM_PASSWORD``).
+
+Who a caller is comes from the login, never from anything a user can edit: the display name is the
+identity file's (doorflow/identity.py), not the engine's profile, which its owner could change.
+
+Wrong logins are throttled per client address and per user id (``AuthThrottle``): past the configured
+number of failures in the window the caller gets 429 with Retry-After before anything is checked, so the
+engine never sees a stream of wrong passwords. A client that logged in as a user recently is not held
+back by failures others caused for that user.
 
 ``AccessGuard`` is the one gate, an ASGI middleware in front of routing: for every operation of the
 OpenAPI document it answers 401 without (or with wrong) credentials, 503 when the engine cannot verify
@@ -21,28 +33,35 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import re
 import secrets
 import threading
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.access import Matrix
+from doorflow import identity
 from doorflow.operaton import EngineUnreachable, OperatonClient
+from models.access import service as api_keys
 
 REALM = 'Basic realm="doorflow"'
 MAX_ACTOR_CHARS = 120  # audit_log.actor
 MAX_CACHED = 10_000
 SCHEME = "doorflowBasic"
+KEY_SCHEME = "doorflowApiKey"
+KEY_HEADER = "X-API-Key"
 
 
 @dataclass(frozen=True)
@@ -72,15 +91,46 @@ def display_name(first: str, last: str) -> str:
     return " ".join(p for p in (first, last) if p)
 
 
-class Authenticator:
-    """Verifies (user, password) with the engine and remembers the verdict briefly, in memory only."""
+def declared_name(user_id: str) -> str:
+    """The display name the identity file gives ``user_id`` (the user id for a user it does not declare).
 
-    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    Never the engine's profile: its owner can edit that, and the audit trail would name whoever they typed.
+    """
+    try:
+        declared = identity.user(user_id)
+    except KeyError:
+        return user_id
+    return display_name(str(declared.get("firstName") or ""), str(declared.get("lastName") or ""))
+
+
+def declared_caller(user_id: str) -> Caller:
+    """A caller whose groups come from the identity file (service users and the system user)."""
+    return Caller(user_id, declared_name(user_id), frozenset(identity.user(user_id)["groups"]))
+
+
+class Authenticator:
+    """Verifies logins and remembers a person's verdict briefly, in memory only.
+
+    People: with the engine. Service users: against their API key's hash in the store (``sessions``,
+    set by the app), never the engine and never remembered, so a rotation takes effect at once. The
+    system user (``system``: the user and password the API itself holds): compared here.
+    """
+
+    def __init__(
+        self,
+        ttl_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        system: tuple[str, str] | None = None,
+        sessions: sessionmaker[Session] | None = None,
+    ) -> None:
         self.ttl_s = ttl_s
         self._clock = clock
         self._key = secrets.token_bytes(32)  # per process: the hashes mean nothing outside it
         self._cache: dict[tuple[str, bytes], tuple[float, Caller | None]] = {}
         self._lock = threading.Lock()
+        self.system = system
+        self.sessions = sessions
         self.engine_checks = 0  # how often the engine was asked (for tests and curiosity)
 
     def _digest(self, password: str) -> bytes:
@@ -88,6 +138,14 @@ class Authenticator:
 
     def authenticate(self, engine: OperatonClient, user_id: str, password: str) -> Caller | None:
         """The caller, or None for wrong credentials; raises EngineUnreachable if the engine cannot tell."""
+        if self.system is not None and user_id == self.system[0]:
+            right = hmac.compare_digest(self._digest(password), self._digest(self.system[1]))
+            return declared_caller(user_id) if right else None
+        if user_id in api_keys.service_user_ids():
+            if self.sessions is None:
+                return None
+            with self.sessions() as session:
+                return declared_caller(user_id) if api_keys.verify(session, user_id, password) else None
         key = (user_id, self._digest(password))
         now = self._clock()
         with self._lock:
@@ -98,7 +156,7 @@ class Authenticator:
         found = engine.verify_user(user_id, password)
         caller = None
         if found is not None:
-            caller = Caller(found.id, display_name(found.first_name, found.last_name), found.groups)
+            caller = Caller(found.id, declared_name(found.id), found.groups)
         with self._lock:
             if len(self._cache) >= MAX_CACHED:
                 self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
@@ -123,6 +181,117 @@ def basic_credentials(scope: Scope) -> tuple[str, str] | None:
                 return None
             return user, password
     return None
+
+
+def key_credentials(scope: Scope) -> tuple[str, str] | None:
+    """(user, key) of an API key in ``X-API-Key`` or ``Authorization: Bearer``; the key names its user."""
+    for name, value in scope.get("headers", []):
+        token = b""
+        if name == b"x-api-key":
+            token = value
+        elif name == b"authorization":
+            scheme, _, rest = value.partition(b" ")
+            if scheme.lower() == b"bearer":
+                token = rest
+        if token:
+            try:
+                key = token.strip().decode("ascii")
+            except UnicodeDecodeError:
+                return None
+            user = api_keys.user_of_key(key)
+            return (user, key) if user else None
+    return None
+
+
+def presented_credentials(scope: Scope) -> tuple[str, str] | None:
+    """What the caller logs in with: an API key if it sends one, else HTTP Basic."""
+    return key_credentials(scope) or basic_credentials(scope)
+
+
+class AuthThrottle:
+    """Counts failed logins per client address and per user id over a sliding window; past a limit, wait.
+
+    ``retry_after`` answers how many seconds a (client, user) must wait, 0 when it may try. A client that
+    logged in successfully as a user within ``known_client_s`` is not held back by the user's failures
+    from elsewhere (a stranger cannot switch an integration off), only by its own address's failures.
+    """
+
+    MAX_TRACKED = 50_000
+
+    def __init__(
+        self,
+        *,
+        window_s: float,
+        per_client: int,
+        per_user: int,
+        known_client_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.window_s = window_s
+        self.per_client = per_client
+        self.per_user = per_user
+        self.known_client_s = known_client_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._clients: dict[str, deque[float]] = {}
+        self._users: dict[str, deque[float]] = {}
+        self._known: dict[tuple[str, str], float] = {}
+
+    def _recent(self, table: dict[str, deque[float]], key: str, now: float) -> deque[float] | None:
+        found = table.get(key)
+        if found is None:
+            return None
+        while found and found[0] <= now - self.window_s:
+            found.popleft()
+        if not found:
+            del table[key]
+            return None
+        return found
+
+    def _wait(self, table: dict[str, deque[float]], key: str, limit: int, now: float) -> float:
+        found = self._recent(table, key, now)
+        if found is None or len(found) < limit:
+            return 0.0
+        # Free again once enough of the failures have left the window.
+        return found[len(found) - limit] + self.window_s - now
+
+    def retry_after(self, client: str, user: str | None) -> int:
+        """Seconds to wait before this client may try to log in (as ``user``; None: no user named), else 0."""
+        now = self._clock()
+        with self._lock:
+            wait = self._wait(self._clients, client, self.per_client, now)
+            known = user is None or self._known.get((client, user), -math.inf) > now - self.known_client_s
+            if not known and user is not None:
+                wait = max(wait, self._wait(self._users, user, self.per_user, now))
+        return math.ceil(wait) if wait > 0 else 0
+
+    def failed(self, client: str, user: str | None) -> None:
+        now = self._clock()
+        with self._lock:
+            self._prune(now)
+            self._clients.setdefault(client, deque()).append(now)
+            if user is not None:
+                self._users.setdefault(user, deque()).append(now)
+
+    def succeeded(self, client: str, user: str) -> None:
+        now = self._clock()
+        with self._lock:
+            self._prune(now)
+            self._known[(client, user)] = now
+
+    def _prune(self, now: float) -> None:
+        if len(self._clients) + len(self._users) > self.MAX_TRACKED:
+            for table in (self._clients, self._users):
+                for key in list(table):
+                    self._recent(table, key, now)
+        if len(self._known) > self.MAX_TRACKED:
+            self._known = {k: t for k, t in self._known.items() if t > now - self.known_client_s}
+
+
+def client_address(scope: Scope) -> str:
+    """The caller's address (behind a reverse proxy: the one uvicorn takes from X-Forwarded-For, see docs)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 @dataclass(frozen=True)
@@ -183,10 +352,20 @@ class AccessGuard:
         await self.app(scope, receive, send)
 
     async def _check(self, app: FastAPI, scope: Scope, op: Operation, matrix: Matrix) -> JSONResponse | None:
-        credentials = basic_credentials(scope)
+        credentials = presented_credentials(scope)
+        client = client_address(scope)
+        throttle: AuthThrottle = app.state.throttle
         if credentials is None:
-            detail = "需要登录：请用引擎账号（HTTP Basic 用户名和密码）调用 doorflow API。"
+            detail = "需要登录：请用引擎账号（HTTP Basic）或服务用户的 API 密钥（X-API-Key）调用 doorflow API。"
+            wait = throttle.retry_after(client, None)
+            if wait:
+                return _too_many(wait)
+            if _says_authorization(scope):
+                throttle.failed(client, None)  # a malformed login counts against the client like a wrong one
             return _answer(401, detail, {"WWW-Authenticate": REALM})
+        wait = throttle.retry_after(client, credentials[0])
+        if wait:
+            return _too_many(wait)
         authenticator: Authenticator = app.state.authenticator
         try:
             caller = await run_in_threadpool(authenticator.authenticate, app.state.engine, *credentials)
@@ -194,8 +373,10 @@ class AccessGuard:
             detail = f"The process engine is unreachable, so the login cannot be verified. Retry later. ({exc})"
             return _answer(503, detail, {"Retry-After": "30"})
         if caller is None:
-            detail = "用户名或密码错误（引擎在密码输错后会暂时锁定该账号）。"
+            throttle.failed(client, credentials[0])
+            detail = "用户名、密码或 API 密钥错误（多次输错后需等待一段时间才能再试）。"
             return _answer(401, detail, {"WWW-Authenticate": REALM})
+        throttle.succeeded(client, caller.user_id)
         allowed = matrix.allowed(op.method, op.path)
         route = f"{op.method} {op.path}"
         if allowed is None:
@@ -205,6 +386,15 @@ class AccessGuard:
             return _answer(403, detail, allowed_groups=list(allowed))
         scope.setdefault("state", {})["caller"] = caller
         return None
+
+
+def _says_authorization(scope: Scope) -> bool:
+    return any(name in (b"authorization", b"x-api-key") for name, _ in scope.get("headers", []))
+
+
+def _too_many(wait: int) -> JSONResponse:
+    detail = f"登录失败次数过多：请在 {wait} 秒后再试。"
+    return _answer(429, detail, {"Retry-After": str(wait)})
 
 
 def current_caller(request: Request) -> Caller:
@@ -219,7 +409,7 @@ CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
 def document_security(app: FastAPI, matrix: Matrix) -> None:
-    """Say in the OpenAPI document that every operation but the open ones needs HTTP Basic (Swagger's Authorize)."""
+    """Say in the OpenAPI document that every operation but the open ones needs HTTP Basic or an API key."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -230,19 +420,31 @@ def document_security(app: FastAPI, matrix: Matrix) -> None:
         schemes[SCHEME] = {
             "type": "http",
             "scheme": "basic",
-            "description": "The caller's engine user and password (the Tasklist login, or a service user).",
+            "description": "The caller's engine user and password (the Tasklist login); a service user may send "
+            "its API key as the password.",
+        }
+        schemes[KEY_SCHEME] = {
+            "in": "header",
+            "name": KEY_HEADER,
+            "description": "A service user's API key (also accepted as `Authorization: Bearer <key>`); "
+            "an administrator rotates it: `python -m doorflow api-key rotate <user>`.",
+            "type": "apiKey",
         }
         for path, item in schema["paths"].items():
             for method, operation in item.items():
                 if matrix.is_public(method.upper(), path):
                     continue
-                operation["security"] = [{SCHEME: []}]
+                operation["security"] = [{SCHEME: []}, {KEY_SCHEME: []}]
                 groups = matrix.allowed(method.upper(), path) or ()
                 who = f"May be called by the groups: {', '.join(groups) or 'none'}."
                 operation["description"] = (operation.get("description", "") + "\n\n" + who).strip()
                 responses = operation.setdefault("responses", {})
                 responses.setdefault("401", {"description": "No credentials, or wrong ones."})
                 responses.setdefault("403", {"description": "None of the caller's groups may call this route."})
+                responses.setdefault(
+                    "429",
+                    {"description": "Too many failed logins from this client or for this user: wait (Retry-After)."},
+                )
                 responses.setdefault(
                     "503",
                     {"description": "The engine, which verifies logins, is unreachable and the login is not "

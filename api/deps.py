@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from api.access import Matrix, OrderView
+from api.auth import CallerDep
 from doorflow.history import EngineHistory
 from doorflow.operaton import OperatonClient
 from doorflow.settings import Settings
@@ -46,6 +48,15 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[OperatonClient, Depends(get_engine)]
 HistoryDep = Annotated[EngineHistory, Depends(get_history)]
 SessionDep = Annotated[Session, Depends(transaction, scope="function")]
+
+
+def get_order_view(request: Request, caller: CallerDep) -> OrderView:
+    """How much of the order book the caller sees (config/access.toml ``[orders]``)."""
+    matrix: Matrix = request.app.state.access
+    return matrix.order_view(caller.groups)
+
+
+OrderViewDep = Annotated[OrderView, Depends(get_order_view)]
 
 
 def get_factory_today(request: Request) -> date:

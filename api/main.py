@@ -16,7 +16,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import access
-from api.auth import AccessGuard, Authenticator, document_security
+from api.auth import AccessGuard, Authenticator, AuthThrottle, document_security
 from api.limits import BodyLimit, short_errors
 from api.methods import AllowedMethods
 from api.openapi import document_error_bodies
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, authenticator: Authenticator | 
         db = make_engine(settings.database_url)
         app.state.settings = settings
         app.state.sessionmaker = make_sessionmaker(db)
+        app.state.authenticator.sessions = app.state.sessionmaker  # service users' API keys
         app.state.engine = OperatonClient(
             settings.engine_url, settings.engine_user, settings.engine_password, settings.engine_request_timeout_s
         )
@@ -99,7 +100,15 @@ def create_app(settings: Settings | None = None, authenticator: Authenticator | 
     app.include_router(dashboard.router)
     # Authentication and the role matrix (config/access.toml): outermost, before routing, parsing and methods.
     app.state.access = access.load(settings.access_file)
-    app.state.authenticator = authenticator or Authenticator(settings.auth_cache_ttl_s)
+    app.state.authenticator = authenticator or Authenticator(
+        settings.auth_cache_ttl_s, system=(settings.engine_user, settings.engine_password)
+    )
+    app.state.throttle = AuthThrottle(
+        window_s=settings.auth_throttle_window_s,
+        per_client=settings.auth_throttle_per_client,
+        per_user=settings.auth_throttle_per_user,
+        known_client_s=settings.auth_known_client_s,
+    )
     document_security(app, app.state.access)
     app.add_middleware(AccessGuard)
     # Outermost: a body above the limit is refused before the login check, and before it is read.

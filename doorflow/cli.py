@@ -240,6 +240,30 @@ def cmd_faults(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def cmd_api_key(args: argparse.Namespace) -> int:
+    """Rotate a service user's API key: print the new one once; the old key (or secret) stops working at once."""
+    import getpass
+
+    from models.access import service as api_keys
+    from models.db import make_engine, make_sessionmaker, unit_of_work
+    from models.errors import InvalidInput
+
+    settings = get_settings()
+    url = settings.database_url or stack.database_urls(settings.state_dir)[0]
+    db = make_engine(url)
+    try:
+        with unit_of_work(make_sessionmaker(db)) as session:
+            key = api_keys.rotate(session, args.user, actor=f"cli:{getpass.getuser()}")
+    except InvalidInput as exc:
+        say(exc.message)
+        return 2
+    finally:
+        db.dispose()
+    say(f"new API key of {args.user} (shown once; send it as X-API-Key, or as the HTTP Basic password):")
+    print(key, flush=True)
+    return 0
+
+
 def main() -> None:
     os.chdir(ROOT)
     parser = argparse.ArgumentParser(prog="doorflow")
@@ -277,5 +301,10 @@ def main() -> None:
     f.add_argument("--keep", action="store_true", help="keep the temporary folder (logs) afterwards")
     f.add_argument("--output", default=str(ROOT / "test-artifacts" / "faults.json"), help="where the JSON goes")
     f.set_defaults(func=cmd_faults)
+    k = sub.add_parser("api-key", help="service users' API keys (administrators)")
+    ks = k.add_subparsers(dest="action", required=True)
+    rotate = ks.add_parser("rotate", help="give a service user a new API key; the old one stops working")
+    rotate.add_argument("user", help="the service user, e.g. svc-shop")
+    rotate.set_defaults(func=cmd_api_key)
     args = parser.parse_args()
     sys.exit(args.func(args))

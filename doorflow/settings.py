@@ -402,6 +402,22 @@ class Settings(BaseSettings):
         description="Hours an Idempotency-Key is remembered; after that the key is forgotten (its row purged) and "
         "a request with it is processed anew.",
     )
+    # Failed API logins (wrong password or key) are throttled before anything is checked: 429 with Retry-After.
+    auth_throttle_window_s: float = Field(
+        default=300.0, gt=0, description="The window (seconds) in which failed API logins are counted."
+    )
+    auth_throttle_per_client: int = Field(
+        default=20, ge=1, description="Failed logins from one client address in the window before it must wait."
+    )
+    auth_throttle_per_user: int = Field(
+        default=10, ge=1, description="Failed logins for one user id in the window before it must wait."
+    )
+    auth_known_client_s: float = Field(
+        default=86_400.0,
+        ge=0,
+        description="A client that logged in as a user this recently is not held back by that user's failures "
+        "from other clients (a stranger's wrong passwords cannot switch an integration off).",
+    )
     access_file: Path = Field(
         default=ROOT / "config" / "access.toml",
         description="The role matrix: which engine groups may call which API route (README: Who may call what).",

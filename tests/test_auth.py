@@ -144,7 +144,8 @@ def test_health_and_docs_answer_without_credentials(db_url: str) -> None:
         schema = client.get("/openapi.json").json()
         assert schema["components"]["securitySchemes"]["doorflowBasic"]["scheme"] == "basic"
         assert "security" not in schema["paths"]["/health"]["get"]
-        assert schema["paths"]["/orders"]["post"]["security"] == [{"doorflowBasic": []}]
+        assert schema["paths"]["/orders"]["post"]["security"] == [{"doorflowBasic": []}, {"doorflowApiKey": []}]
+        assert schema["components"]["securitySchemes"]["doorflowApiKey"]["name"] == "X-API-Key"
 
 
 @pytest.mark.engine

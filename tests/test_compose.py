@@ -129,8 +129,8 @@ def test_engine_nodes_have_distinct_names_and_the_failover_lock_time() -> None:
 
 
 def test_engine_nodes_publish_8080_and_8081_and_check_readiness() -> None:
-    assert "8080:8080" in SERVICES["engine-1"]["ports"]
-    assert "8081:8080" in SERVICES["engine-2"]["ports"]
+    assert "127.0.0.1:8080:8080" in SERVICES["engine-1"]["ports"]
+    assert "127.0.0.1:8081:8080" in SERVICES["engine-2"]["ports"]
     # Compose runs the image's readiness script, engine-ready (written by engine/Dockerfile).
     script = re.search(r"<<'EOF' /usr/local/bin/engine-ready\n(.*?)^EOF$", ENGINE_DOCKERFILE.read_text(), re.M | re.S)
     assert script and "GET /actuator/health/readiness" in script.group(1)
@@ -214,8 +214,23 @@ def test_start_order_waits_for_health_and_the_one_shot_deploy() -> None:
         engine = urlsplit(env(name)["ENGINE_URL"]).hostname
         assert SERVICES[name]["depends_on"][engine]["condition"] == "service_healthy", name
         assert SERVICES[name]["depends_on"]["mail"]["condition"] == "service_healthy", name
-    assert "8000:8000" in SERVICES["api"]["ports"]
+    assert "127.0.0.1:8000:8000" in SERVICES["api"]["ports"]
     assert "127.0.0.1:8000/health" in " ".join(health_command("api"))
+
+
+def test_every_published_port_is_bound_to_loopback_behind_a_documented_reverse_proxy() -> None:
+    """The engine's and the API's ports (and every other) are published on 127.0.0.1 only, never on all
+    interfaces; the outside comes in through the reverse proxy that docs/reverse-proxy.md describes."""
+    published = {name: [str(p) for p in service.get("ports", [])] for name, service in SERVICES.items()}
+    assert published["engine-1"] and published["engine-2"] and published["api"]
+    for name, ports in published.items():
+        for port in ports:
+            assert port.startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+    proxy = ROOT / "docs" / "reverse-proxy.md"
+    text = proxy.read_text(encoding="utf-8")
+    for upstream in ("127.0.0.1:8000", "127.0.0.1:8080", "X-Forwarded-For", "FORWARDED_ALLOW_IPS"):
+        assert upstream in text, upstream
+    assert env("api")["FORWARDED_ALLOW_IPS"]
 
 
 def test_workers_send_mail_to_the_sink(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -284,3 +299,16 @@ def test_kubernetes_values_run_two_engine_replicas_on_one_external_database() ->
     assert "postgres" not in controllers  # PostgreSQL is given externally
     readme = (K8S_DIR / "README.md").read_text(encoding="utf-8")
     assert "not verified" in readme.lower()
+
+
+def test_the_api_gets_every_service_users_secret_it_checks_itself() -> None:
+    """The API checks service users itself (not the engine): it needs each one's variable, or it would fall
+    back to the demo-only default while the engine has the real secret."""
+    from doorflow import identity
+
+    values = yaml.safe_load((ROOT / "deploy/kubernetes/values.yaml").read_text(encoding="utf-8"))
+    api_env = values["controllers"]["api"]["containers"]["app"]["env"]
+    for user in identity.service_users():
+        variable = user["passwordEnv"]
+        assert env("api")[variable] == f"${{{variable}:-{identity.PASSWORD_DEFAULTS[variable]}}}", variable
+        assert api_env[variable]["valueFrom"]["secretKeyRef"]["name"] == "doorflow-secrets", variable

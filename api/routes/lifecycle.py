@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.auth import CallerDep
-from api.deps import FactoryTodayDep, HistoryDep, SessionDep, SettingsDep
+from api.deps import FactoryTodayDep, HistoryDep, OrderViewDep, SessionDep, SettingsDep
 from models import outbox
 from models.fulfilment import service as fulfilment
 from models.orders import service
@@ -23,8 +23,10 @@ router = APIRouter(prefix="/orders", tags=["orders"])
         503: {"description": "The engine is unreachable, so the current steps are unknown; retry later."},
     },
 )
-def get_timeline(order_id: Id, session: SessionDep, history: HistoryDep) -> TimelineOut:
-    order = service.get_order(session, order_id)
+def get_timeline(
+    order_id: Id, session: SessionDep, history: HistoryDep, caller: CallerDep, view: OrderViewDep
+) -> TimelineOut:
+    order = service.get_order(session, order_id, created_by=caller.user_id if view.own_only else None)
     facts = [TimelineFact.model_validate(e, from_attributes=True) for e in service.stored_timeline(session, order_id)]
     steps = None
     if order.process_instance_id is not None:

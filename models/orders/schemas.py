@@ -63,9 +63,9 @@ class OrderOut(BaseModel):
     id: int
     order_number: str
     customer_name: str
-    customer_phone: str | None
-    customer_email: str | None
-    delivery_address: str
+    customer_phone: str | None = Field(description="Null for callers whose role does not see the contact.")
+    customer_email: str | None = Field(description="Null for callers whose role does not see the contact.")
+    delivery_address: str | None = Field(description="Null for callers whose role does not see the contact.")
     requested_delivery_date: date
     agreed_delivery_date: date | None
     requested_discount_percent: DecimalString | None

@@ -86,8 +86,11 @@ def create_order(
     limits: OrderLimits,
     actor: str,
     today: date,
+    created_by: str | None = None,
 ) -> Order:
     """Validate, store the order and start its lifecycle; ``today`` is the factory's day (number, past dates).
+
+    ``created_by`` is the authenticated caller's user id (a shop front then sees the order it brought in).
 
     The start is the last step, so when the engine is unreachable the caller's rollback leaves
     nothing behind (no half-created order, no orphan instance).
@@ -106,6 +109,7 @@ def create_order(
         notes=data.notes,
         status=OrderStatus.RECEIVED,
         lines=[DoorLine(line_no=i + 1, **line.model_dump()) for i, line in enumerate(data.lines)],
+        created_by=created_by,
     )
     session.add(order)
     session.flush()
@@ -121,8 +125,12 @@ def create_order(
     return order
 
 
-def get_order(session: Session, order_id: int) -> Order:
-    order = session.scalars(select(Order).options(selectinload(Order.lines)).where(Order.id == order_id)).first()
+def get_order(session: Session, order_id: int, *, created_by: str | None = None) -> Order:
+    """The order; with ``created_by`` only if that user created it, else NotFound as for a missing one."""
+    query = select(Order).options(selectinload(Order.lines)).where(Order.id == order_id)
+    if created_by is not None:
+        query = query.where(Order.created_by == created_by)
+    order = session.scalars(query).first()
     if order is None:
         raise NotFound("order", order_id)
     return order
@@ -139,8 +147,11 @@ def locked_order(session: Session, order_id: int) -> Order:
     return order
 
 
-def list_orders(session: Session, *, limit: int = 50, offset: int = 0) -> list[Order]:
+def list_orders(session: Session, *, limit: int = 50, offset: int = 0, created_by: str | None = None) -> list[Order]:
+    """Newest first; with ``created_by`` only the orders that user created."""
     query = select(Order).options(selectinload(Order.lines)).order_by(Order.id.desc()).limit(limit).offset(offset)
+    if created_by is not None:
+        query = query.where(Order.created_by == created_by)
     return list(session.scalars(query))
 
 

@@ -111,6 +111,9 @@ class Order(Timestamped, Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(120))
     # What the customer had paid when the order was cancelled: owed back (refund or credit, finance decides).
     refund_due: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # The authenticated caller (engine user id, never a typed field) who created the order: a shop front
+    # sees only the orders it brought in (api/routes/orders.py).
+    created_by: Mapped[str | None] = mapped_column(String(64), index=True)
 
     lines: Mapped[list[DoorLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="DoorLine.line_no"
