@@ -4,7 +4,7 @@ The keys stored so far have no caller: they are dropped (a key is only meant to 
 answer, minutes later, and the retention purges them anyway).
 
 Revision ID: 0021
-Revises: 0019 (after the merge with 0020_api_keys_and_order_creator: revises 0020)
+Revises: 0020
 """
 
 from __future__ import annotations
