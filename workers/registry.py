@@ -624,7 +624,8 @@ TASKS: dict[TaskType, TaskSpec] = {
     ),
     TaskType.DOCUMENT_DECIDE_ACCESS: TaskSpec(
         name="记录查阅审批",
-        description="保存所属部门的审批结论；批准时授权查阅至审批时间（引擎时间 decidedAt）加配置的授权时长，"
+        description="保存所属部门的审批结论；审批人 accessApprover 由引擎记为完成审批任务的登录用户（不由表单填写），"
+        "申请人本人审批时拒绝记录（四眼原则）。批准时授权查阅至审批时间（引擎时间 decidedAt）加配置的授权时长，"
         "输出到期时间 grantExpiresAt 供到期定时器使用。",
         module="document_decide_access",
         inputs=("accessRequestId", "accessDecision", "accessApprover", "accessComment", "decidedAt"),

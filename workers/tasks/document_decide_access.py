@@ -2,6 +2,11 @@
 
 An approval grants reading until the engine's ``now()`` at the decision plus the setting
 ``document_access_grant_duration``; ``grantExpiresAt`` drives the process's expiry timer.
+
+``accessApprover`` is not typed by anyone: the approval task's complete listener (``fourEyes.recordApprover``
+in the engine) sets it to the authenticated user who completed the task, after refusing the requester.
+The store refuses a decision by the requester once more (``access.decide``), so this worker fails rather
+than record a self-approval.
 """
 
 from __future__ import annotations
