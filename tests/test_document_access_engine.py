@@ -26,6 +26,8 @@ from models.documents.tables import AccessStatus, DocumentAccessRequest, Documen
 from models.errors import Conflict
 from tests.conftest import LiveEngine, login, make_settings, reset_engine_clock
 from tests.document_samples import samples
+from workers.runtime import BadJobData, TaskContext
+from workers.tasks import document_decide_access as decide_access
 
 pytestmark = pytest.mark.engine
 
@@ -316,6 +318,17 @@ def test_the_store_refuses_a_decision_by_the_requester(sessions: sessionmaker[Se
                     grant=policy.grant,
                 )  # fmt: skip
         assert kept.request.status == AccessStatus.PENDING and kept.request.decided_by is None
+        # The worker turns it into an incident at once (bad task data), recording nothing.
+        ctx = TaskContext(s, Settings(_env_file=None), "t", "p", "RecordAccessDecision", None, "worker:test")
+        task_variables = {
+            "accessRequestId": kept.request.id,
+            "accessDecision": "approve",
+            "accessApprover": "sunli",
+            "decidedAt": decided_at.isoformat(),
+        }
+        with pytest.raises(BadJobData, match="四眼原则"):
+            decide_access.handle(ctx, task_variables)
+        assert kept.request.status == AccessStatus.PENDING
         decided = access.decide(
             s, kept.request.id, approved=True, decided_by="doorflow", comment=None, decided_at=decided_at,
             grant=policy.grant,
