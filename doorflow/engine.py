@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 
 from doorflow.java import JavaNotFound, find_java_home
-from doorflow.settings import ROOT
+from doorflow.settings import ROOT, Settings, get_settings
 
 Progress = Callable[[str], None]
 ENGINE_SOURCE = ROOT / "engine"
@@ -36,6 +36,16 @@ JAR_NAME = "doorflow-engine.jar"
 KEEP_BUILDS = 3
 # pgjdbc has no unix-socket transport of its own; the engine bundles junixsocket for the embedded server.
 UNIX_SOCKET_FACTORY = "org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg"
+# The settings the diagrams' timers and rules read in the engine at the moment they use them
+# (${doorflowSettings.duration('follow_up_delay')}, engine/…/config/DoorflowSettings.java, whose list must match):
+# never process variables a task holder could overwrite.
+ENGINE_SETTINGS = (
+    "follow_up_delay",
+    "deposit_reminder_after",
+    "production_due_check_interval",
+    "order_min_lead_time_days",
+)
+SETTINGS_FILE = "doorflow-settings.properties"
 
 
 class EngineUnavailable(RuntimeError):
@@ -177,10 +187,17 @@ class EngineConfig:
     node_name: str = "node-1"
     job_lock_time_ms: int = 60000
     extra_props: dict[str, str] = field(default_factory=dict)
+    # Where ENGINE_SETTINGS' values come from (None: the process's DOORFLOW_* configuration, get_settings()).
+    settings: Settings | None = None
 
     @property
     def log_file(self) -> Path:
         return self.work_dir / "engine.log"
+
+    @property
+    def settings_file(self) -> Path:
+        """The engine's settings file: written at each start, read by the engine whenever it changes."""
+        return self.work_dir / SETTINGS_FILE
 
     @property
     def url(self) -> str:
@@ -300,9 +317,27 @@ def engine_properties(cfg: EngineConfig, jdbc: JdbcTarget) -> dict[str, str]:
         "doorflow.test-mode": str(cfg.test_mode).lower(),
         "doorflow.clock-control": str(cfg.clock_control).lower(),
         "operaton.bpm.job-execution.lock-time-in-millis": str(cfg.job_lock_time_ms),
+        "doorflow.settings-file": str(cfg.settings_file),
     }
     props.update(cfg.extra_props)
     return props
+
+
+def engine_settings(settings: Settings) -> dict[str, str]:
+    """ENGINE_SETTINGS' values as the engine reads them (ISO-8601 durations, whole numbers)."""
+    return {name: str(getattr(settings, name)) for name in ENGINE_SETTINGS}
+
+
+def write_settings_file(path: Path, values: dict[str, str]) -> None:
+    """Write the engine's settings file (Java properties, ASCII) in one step: the engine never reads half a file."""
+    lines = ["# doorflow settings the engine's timers and rules read when they use them (doorflow/engine.py)."]
+    for name, value in values.items():
+        if not value.isascii() or "\n" in value:
+            raise EngineUnavailable(f"setting {name} must be one line of ASCII, got {value!r}")
+        lines.append(f"{name}={value}")
+    staged = path.with_suffix(f".{os.getpid()}.tmp")
+    staged.write_text("\n".join(lines) + "\n", encoding="ascii")
+    os.replace(staged, path)
 
 
 def start_engine(cfg: EngineConfig, jar: Path) -> EngineProcess:
@@ -320,6 +355,7 @@ def start_engine(cfg: EngineConfig, jar: Path) -> EngineProcess:
         raise EngineUnavailable(str(exc)) from exc
     jdbc = to_jdbc(cfg.db_url)
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
+    write_settings_file(cfg.settings_file, engine_settings(cfg.settings or get_settings()))
     env = dict(os.environ)
     # The password goes through the environment, not the command line (visible in `ps`).
     env["SPRING_DATASOURCE_PASSWORD"] = jdbc.password

@@ -6,8 +6,9 @@ The grant's expiry is the process's timer, fired by moving the engine clock past
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,17 +18,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.main import create_app
 from doorflow import identity, stack
-from doorflow.operaton import OperatonClient
+from doorflow.operaton import EngineRejected, OperatonClient
 from doorflow.settings import Settings
+from models.documents import access
 from models.documents import service as documents
 from models.documents.tables import AccessStatus, DocumentAccessRequest, DocumentCategory, DocumentRead, ReadOutcome
+from models.errors import Conflict
 from tests.conftest import LiveEngine, login, make_settings, reset_engine_clock
 from tests.document_samples import samples
+from workers.runtime import BadJobData, TaskContext
+from workers.tasks import document_decide_access as decide_access
 
 pytestmark = pytest.mark.engine
 
 DEMO_PASSWORD = identity.PASSWORD_DEFAULTS["DOORFLOW_DEMO_PASSWORD"]
 READER = "wanglei"  # sales (demo user); the contract's owner group is legal (sunli)
+FORGED = "张伟（总经理）"  # a name someone might type as the approver
+COMMENT = "请由部门其他负责人处理"
 
 
 def api_credentials() -> tuple[str, str]:
@@ -122,14 +129,16 @@ def test_an_approved_request_grants_reading_until_the_timer_ends_it(
 
     legal = OperatonClient(live_engine.cfg.url, "sunli", DEMO_PASSWORD)
     try:
-        legal.complete_task(
-            task["id"], {"accessDecision": "approve", "accessApprover": "孙丽", "accessComment": "限查阅交货条款"}
-        )
+        # The approval form has no approver field: the engine records who completed the task.
+        form = legal.get(f"/task/{task['id']}/form-variables")
+        assert "accessApprover" not in form
+        legal.complete_task(task["id"], {"accessDecision": "approve", "accessComment": "限查阅交货条款"})
     finally:
         legal.close()
     granted = _wait(
         lambda: (r := _request(sessions, pid)) is not None and r.status == AccessStatus.APPROVED and r, "the grant"
     )
+    assert granted.decided_by == "sunli"  # the authenticated user who completed the task
     assert granted.granted_until is not None and granted.decided_at is not None
     assert granted.granted_until - granted.decided_at == timedelta(hours=8)  # the default setting PT8H
     assert _read(docs_api, document_id) == 200
@@ -189,15 +198,14 @@ def test_a_refused_request_grants_nothing(
     assert kept is not None and kept.requested_by == READER and kept.owner_group == "legal"
     legal = OperatonClient(live_engine.cfg.url, "sunli", DEMO_PASSWORD)
     try:
-        legal.complete_task(
-            task["id"], {"accessDecision": "refuse", "accessApprover": "孙丽", "accessComment": "无工作需要"}
-        )
+        legal.complete_task(task["id"], {"accessDecision": "refuse", "accessComment": "无工作需要"})
     finally:
         legal.close()
     _wait(lambda: live_engine.history.instance_state(pid) == "COMPLETED", "the refusal")
     assert live_engine.history.visited(pid, "AccessRefused") == 1
     refused = _request(sessions, pid)
     assert refused is not None and refused.status == AccessStatus.REFUSED and refused.granted_until is None
+    assert refused.decided_by == "sunli"
     assert _read(docs_api, document_id) == 403
     assert _log(sessions, document_id) == [(READER, ReadOutcome.REFUSED, "html")]
 
@@ -225,3 +233,104 @@ def test_requests_that_cannot_be_kept(
     _wait(lambda: live_engine.history.instance_state(pid) == "COMPLETED", "the refusal of the request")
     assert live_engine.history.visited(pid, "AccessRequestNotAccepted") == 1
     assert _request(sessions, pid) is None
+
+
+def test_the_requester_cannot_approve_their_own_request_and_nobody_types_the_approver(
+    docs_api: TestClient, live_engine: LiveEngine, workers: stack.Child, sessions: sessionmaker[Session]
+) -> None:
+    """Issue 16 item 6: four eyes, and the approver recorded is the engine's authenticated user."""
+    document_id = _confidential_contract(sessions, docs_api)
+    # 孙丽 (legal, the contract's owner group) asks to read a contract: her own group's approval task.
+    owner = OperatonClient(live_engine.cfg.url, "sunli", DEMO_PASSWORD)
+    try:
+        pid = owner.start_process("document-access", None, {"documentId": document_id, "accessReason": "核对条款"})
+        task = _approve_task(live_engine, pid)
+        assert [t["id"] for t in owner.get("/task", processInstanceId=pid)] == [task["id"]]  # she sees it
+        with pytest.raises(EngineRejected) as claimed:
+            owner.call("POST", f"/task/{task['id']}/claim", json={"userId": "sunli"})
+        assert claimed.value.status == 400 and "申请人不能审批自己的申请" in claimed.value.detail
+        with pytest.raises(EngineRejected) as completed:
+            owner.complete_task(task["id"], {"accessDecision": "approve", "accessComment": "自己批准"})
+        assert completed.value.status == 400 and "申请人不能审批自己的申请" in completed.value.detail
+        with pytest.raises(EngineRejected) as submitted:
+            owner.call(
+                "POST",
+                f"/task/{task['id']}/submit-form",
+                json={"variables": {"accessDecision": {"value": "approve"}, "accessApprover": {"value": FORGED}}},
+            )
+        assert submitted.value.status == 400
+    finally:
+        owner.close()
+    # Nothing was decided: the task is still open and unclaimed, the request still pending.
+    [still_open] = live_engine.client.get("/task", processInstanceId=pid)
+    assert still_open["id"] == task["id"] and still_open["assignee"] is None
+    pending = _request(sessions, pid)
+    assert pending is not None and pending.status == AccessStatus.PENDING and pending.decided_by is None
+    assert live_engine.client.get(f"/process-instance/{pid}/variables").get("accessApprover") is None
+
+    # Someone else completes it, typing a general manager's name as the approver: the engine records who
+    # really completed it (here the system administrator), whatever was typed (or refuses the unknown key).
+    try:
+        live_engine.client.complete_task(
+            task["id"],
+            {"accessDecision": "refuse", "accessComment": COMMENT, "accessApprover": FORGED},
+        )
+    except EngineRejected as exc:  # a stricter form check refuses the key the form does not have
+        assert exc.status == 400 and "accessApprover" in exc.detail
+        live_engine.client.complete_task(task["id"], {"accessDecision": "refuse", "accessComment": COMMENT})
+    decided = _wait(
+        lambda: (r := _request(sessions, pid)) is not None and r.status == AccessStatus.REFUSED and r, "the decision"
+    )
+    assert decided.decided_by == "doorflow" and decided.requested_by == "sunli"
+    approver = live_engine.history.variable(pid, "accessApprover")
+    assert approver == "doorflow"
+
+
+def test_the_store_refuses_a_decision_by_the_requester(sessions: sessionmaker[Session]) -> None:
+    """The store's own guard behind the engine's: a self-approval reaching the worker fails, nothing is recorded."""
+    [sample] = [s for s in samples() if s.template == "contract.html.j2"]
+    policy = access.Policy.from_settings(Settings(_env_file=None))
+    decided_at = datetime(2099, 3, 1, 9, 0, tzinfo=UTC)
+    with sessions() as s, s.begin():
+        doc = documents.store(
+            s,
+            subject=f"test-four-eyes:{time.monotonic_ns()}",
+            kind="contract",
+            category=DocumentCategory.CONTRACT,
+            title="销售合同（四眼原则）",
+            template=sample.template,
+            context=sample.context,
+            actor="test",
+        )
+        doc.confidential = True
+        kept = access.register_request(
+            s,
+            document_id=doc.id,
+            requested_by="sunli",
+            reason="核对条款",
+            process_instance_id=f"test-{uuid.uuid4()}",
+            policy=policy,
+        )
+        for who, why in (("sunli", "四眼原则"), (" ", "没有审批人")):
+            with pytest.raises(Conflict, match=why):
+                access.decide(
+                    s, kept.request.id, approved=True, decided_by=who, comment=None, decided_at=decided_at,
+                    grant=policy.grant,
+                )  # fmt: skip
+        assert kept.request.status == AccessStatus.PENDING and kept.request.decided_by is None
+        # The worker turns it into an incident at once (bad task data), recording nothing.
+        ctx = TaskContext(s, Settings(_env_file=None), "t", "p", "RecordAccessDecision", None, "worker:test")
+        task_variables = {
+            "accessRequestId": kept.request.id,
+            "accessDecision": "approve",
+            "accessApprover": "sunli",
+            "decidedAt": decided_at.isoformat(),
+        }
+        with pytest.raises(BadJobData, match="四眼原则"):
+            decide_access.handle(ctx, task_variables)
+        assert kept.request.status == AccessStatus.PENDING
+        decided = access.decide(
+            s, kept.request.id, approved=True, decided_by="doorflow", comment=None, decided_at=decided_at,
+            grant=policy.grant,
+        )  # fmt: skip
+        assert decided.status == AccessStatus.APPROVED and decided.decided_by == "doorflow"

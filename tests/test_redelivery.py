@@ -71,4 +71,4 @@ def test_same_task_delivered_twice_has_one_effect(
         "ReviewMaterialSupply",
         "ReviewInstallationCapacity",
     }
-    assert history.variable(pid, "followUpDelay") == "P7D"
+    assert history.variable(pid, "orderNumber") == order["order_number"]

@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -65,6 +65,9 @@ class ClientConfig:
     username: str
     password: str
     topics: list[str]
+    # Per topic, the only variables fetched with its tasks (the handler's declared inputs); a topic not
+    # named here fetches every variable in scope.
+    variables: dict[str, list[str]] = field(default_factory=dict)
     worker_id: str = ""
     max_tasks: int = 50
     concurrency: int = 8
@@ -178,10 +181,17 @@ class ExternalTaskClient:
             "maxTasks": max_tasks,
             "usePriority": True,
             "asyncResponseTimeout": self.cfg.long_poll_ms,
-            "topics": [{"topicName": t, "lockDuration": self.cfg.lock_ms} for t in self.cfg.topics],
+            "topics": [self._topic(t) for t in self.cfg.topics],
         }
         rows = await self._post("/external-task/fetchAndLock", body)
         return [LockedTask.from_row(row) for row in rows or []]
+
+    def _topic(self, topic: str) -> dict[str, Any]:
+        """One topic of the fetch: its lock, and only the variables its handler declares (not the whole scope)."""
+        instruction: dict[str, Any] = {"topicName": topic, "lockDuration": self.cfg.lock_ms}
+        if topic in self.cfg.variables:
+            instruction["variables"] = list(self.cfg.variables[topic])
+        return instruction
 
     async def _run(self, task: LockedTask) -> None:
         try:

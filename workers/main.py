@@ -96,12 +96,18 @@ async def serve_noop(settings: Settings, cfg: ClientConfig) -> None:
     await client.serve()
 
 
+def fetched_variables() -> dict[str, list[str]]:
+    """Per topic, the variables its handler reads (the registry's inputs): a task brings nothing else along."""
+    return {t.value: list(spec.inputs) for t, spec in TASKS.items()}
+
+
 def client_config(settings: Settings) -> ClientConfig:
     return ClientConfig(
         base_url=settings.engine_url,
         username=settings.engine_user,
         password=settings.engine_password,
         topics=[t.value for t in TASKS],
+        variables=fetched_variables(),
         max_tasks=settings.worker_max_tasks,
         concurrency=settings.worker_concurrency,
         lock_ms=settings.task_lock_ms,

@@ -44,9 +44,6 @@ OUTPUTS: dict[TaskType, Outputs] = {
         "requestedDeliveryDate": "2099-06-30",
         "totalAmount": "74658.00",
         "lineCount": 2,
-        "minLeadTimeDays": 30,
-        "depositReminderAfter": "P3D",
-        "followUpDelay": "P7D",
     },
     TaskType.ORDER_RECORD_REVIEW: lambda t: {"reviewId": 1, "leadTimeDays": 3650, "targetDeliveryDate": "2099-06-30"},
     TaskType.ORDER_PRICE: lambda t: {
@@ -77,7 +74,6 @@ OUTPUTS: dict[TaskType, Outputs] = {
         "customerName": "基准测试客户",
         "productionDueDate": "2099-06-01",
         "productionDueAt": FAR.strftime("%Y-%m-%dT%H:%M:%SZ"),  # a String: the timer cycle splices it
-        "dueCheckInterval": "P1D",
         "delayReportOpen": False,
         "stageCount": STAGE_COUNT,
     },

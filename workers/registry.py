@@ -103,7 +103,8 @@ TASKS: dict[TaskType, TaskSpec] = {
     # --- door order ---
     TaskType.ORDER_REGISTER: TaskSpec(
         name="登记订单",
-        description="系统登记新订单（状态改为已登记），把订单概要和流程所需的配置（最短交期、定金提醒、回访间隔）写入流程变量。",
+        description="系统登记新订单（状态改为已登记），把订单概要写入流程变量。最短交期、定金提醒和回访间隔不是流程变量："
+        "引擎在判定和创建定时器时读取配置。",
         module="order_register",
         inputs=("orderId",),
         outputs=(
@@ -113,9 +114,6 @@ TASKS: dict[TaskType, TaskSpec] = {
             "requestedDeliveryDate",
             "totalAmount",
             "lineCount",
-            "minLeadTimeDays",
-            "depositReminderAfter",
-            "followUpDelay",
         ),
     ),
     TaskType.ORDER_RECORD_REVIEW: TaskSpec(
@@ -246,8 +244,8 @@ TASKS: dict[TaskType, TaskSpec] = {
     TaskType.PRODUCTION_PLAN: TaskSpec(
         name="编制生产计划",
         description="按订单交期减去缓冲天数排定生产截止日，按配置的工序（下料、成型、表面处理、装配、包装）倒排各阶段里程碑和负责人，"
-        "注明所依据的工艺文件版本；被驳回后重新编制即生成新版本。输出截止时间 productionDueAt 和检查间隔 "
-        "dueCheckInterval 供延期定时器使用，阶段数 stageCount 供分阶段生产的多实例使用（各阶段存于数据库）。",
+        "注明所依据的工艺文件版本；被驳回后重新编制即生成新版本。输出截止时间 productionDueAt 供延期定时器使用"
+        "（检查间隔由引擎读取配置），阶段数 stageCount 供分阶段生产的多实例使用（各阶段存于数据库）。",
         module="production_plan",
         inputs=("orderId",),
         outputs=(
@@ -257,7 +255,6 @@ TASKS: dict[TaskType, TaskSpec] = {
             "customerName",
             "productionDueDate",
             "productionDueAt",
-            "dueCheckInterval",
             "delayReportOpen",
             "stageCount",
         ),
@@ -627,7 +624,8 @@ TASKS: dict[TaskType, TaskSpec] = {
     ),
     TaskType.DOCUMENT_DECIDE_ACCESS: TaskSpec(
         name="记录查阅审批",
-        description="保存所属部门的审批结论；批准时授权查阅至审批时间（引擎时间 decidedAt）加配置的授权时长，"
+        description="保存所属部门的审批结论；审批人 accessApprover 由引擎记为完成审批任务的登录用户（不由表单填写），"
+        "申请人本人审批时拒绝记录（四眼原则）。批准时授权查阅至审批时间（引擎时间 decidedAt）加配置的授权时长，"
         "输出到期时间 grantExpiresAt 供到期定时器使用。",
         module="document_decide_access",
         inputs=("accessRequestId", "accessDecision", "accessApprover", "accessComment", "decidedAt"),

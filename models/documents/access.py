@@ -234,10 +234,19 @@ def decide(
     decided_at: datetime,
     grant: timedelta,
 ) -> DocumentAccessRequest:
-    """The owner group's decision; an approval grants reading until ``decided_at + grant`` (engine time)."""
+    """The owner group's decision; an approval grants reading until ``decided_at + grant`` (engine time).
+
+    ``decided_by`` is the user the engine authenticated for the approval task's completion (never a typed
+    name). Four eyes: the requester cannot decide their own request (the engine refuses it first; this is
+    the store's own guard).
+    """
     request = get_request(session, request_id)
     if request.status != AccessStatus.PENDING:
         return request  # decided already (a re-delivered task)
+    if not decided_by.strip():
+        raise Conflict(f"查阅申请 {request.id} 没有审批人：审批须由登录的用户完成")
+    if decided_by.strip() == request.requested_by:
+        raise Conflict(f"查阅申请 {request.id} 不能由申请人 {request.requested_by} 本人审批（四眼原则）")
     request.status = AccessStatus.APPROVED if approved else AccessStatus.REFUSED
     request.decided_by, request.decision_comment, request.decided_at = decided_by, comment, decided_at
     request.granted_until = decided_at + grant if approved else None

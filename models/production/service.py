@@ -68,7 +68,6 @@ class PlanConfig:
     due_time: time
     timezone: str
     stages: Sequence[StagePlan]
-    due_check_interval: str = "P1D"  # ISO-8601 duration
     # The working days stages are planned on; the default knows the package's years only (no factory files).
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
@@ -104,7 +103,6 @@ def plan_config(settings: Settings) -> PlanConfig:
         due_time=settings.production_due_time,
         timezone=settings.factory_timezone,
         stages=[StagePlan(s.name, s.owner, s.days) for s in settings.production_stages],
-        due_check_interval=settings.production_due_check_interval,
         calendar=for_folder(settings.workdays_dir),
     )
 
@@ -131,7 +129,7 @@ def delivery_date(order: Order) -> date:
 def due_instant(due: date, cfg: PlanConfig) -> str:
     """The production due date's end as an ISO date-time in UTC (``…Z``), for the diagram's timer.
 
-    Kept a String variable: the timer cycle ``R/${productionDueAt}/${dueCheckInterval}`` splices it
+    Kept a String variable: the timer cycle ``R/${productionDueAt}/<interval>`` splices it
     into an ISO 8601 repeating interval (a Date variable would print as ``Tue Jun 23 …``).
     """
     local = datetime.combine(due, cfg.due_time, ZoneInfo(cfg.timezone))
@@ -203,10 +201,9 @@ def create_plan(session: Session, order_id: int, cfg: PlanConfig, *, actor: str)
         "craftDocument": f"{craft.code} {craft.version}",
         "customerName": order.customer_name,
         "productionDueDate": due.isoformat(),
-        # The diagram's non-interrupting timer cycle R/${productionDueAt}/${dueCheckInterval}:
-        # first at the due time, then every interval.
+        # The diagram's non-interrupting timer cycle R/${productionDueAt}/<interval>: first at the due time, then
+        # every production_due_check_interval, which the engine reads from configuration (not a variable).
         "productionDueAt": due_instant(due, cfg),
-        "dueCheckInterval": cfg.due_check_interval,
         "delayReportOpen": False,
         # The stages are stored; the sequential multi-instance loads stage loopCounter + 1 (load_stage).
         "stageCount": len(plan.stages),

@@ -1,4 +1,8 @@
-"""doorflow.order.register — mark a new order registered and hand its summary and settings to the process."""
+"""doorflow.order.register — mark a new order registered and hand its summary to the process.
+
+The settings the diagram's timers and feasibility table use (shortest lead time, deposit reminder, follow-up
+delay) are not handed over: the engine reads them from configuration when it uses them (DoorflowSettings).
+"""
 
 from __future__ import annotations
 
@@ -19,11 +23,4 @@ def handle(ctx: TaskContext, variables: dict[str, Any]) -> dict[str, Any]:
     order_id = require_int(variables, "orderId")
     # An order not visible yet raises NotFound, which the runtime retries with back-off: the API starts
     # the instance just before its transaction commits, so the job can outrun the row.
-    summary = service.register_order(ctx.session, order_id, actor=ctx.actor)
-    # The diagram's timers and the feasibility table read these; they come from Settings, never the diagram.
-    return {
-        **summary,
-        "minLeadTimeDays": ctx.settings.order_min_lead_time_days,
-        "depositReminderAfter": ctx.settings.deposit_reminder_after,
-        "followUpDelay": ctx.settings.follow_up_delay,
-    }
+    return service.register_order(ctx.session, order_id, actor=ctx.actor)
