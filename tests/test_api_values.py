@@ -383,15 +383,16 @@ def test_a_value_date_after_the_factory_s_today_is_refused(
 ) -> None:
     later = datetime.now(UTC) + timedelta(days=400)
     instant = datetime(later.year, later.month, later.day, 16, 30, tzinfo=UTC)  # Shanghai is a day ahead
-    factory_day = instant.date() + timedelta(days=1)
+    pinned_day = instant.date() + timedelta(days=1)
+    signed = factory_day()  # before the clock is pinned ahead
     pin_clock(monkeypatch, instant)
-    inst = _installment(sessions, signed_on=factory_day())
-    future = _pay(client, inst, factory_day + timedelta(days=1))
+    inst = _installment(sessions, signed_on=signed)
+    future = _pay(client, inst, pinned_day + timedelta(days=1))
     assert future.status_code == 422
     [error] = future.json()["detail"]
-    assert error["loc"] == ["body", "paid_on"] and factory_day.isoformat() in error["msg"]
+    assert error["loc"] == ["body", "paid_on"] and pinned_day.isoformat() in error["msg"]
     # The factory's today itself is fine, though the host's UTC date is still a day behind.
-    assert _pay(client, inst, factory_day).status_code == 201
+    assert _pay(client, inst, pinned_day).status_code == 201
 
 
 def test_a_value_date_before_the_contract_is_refused(client: TestClient, sessions: sessionmaker[Session]) -> None:
