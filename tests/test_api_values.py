@@ -384,7 +384,7 @@ def test_a_value_date_after_the_factory_s_today_is_refused(
     later = datetime.now(UTC) + timedelta(days=400)
     instant = datetime(later.year, later.month, later.day, 16, 30, tzinfo=UTC)  # Shanghai is a day ahead
     pinned_day = instant.date() + timedelta(days=1)
-    signed = factory_day()  # before the clock is pinned ahead
+    signed = factory_today(ZONE)  # before the clock is pinned ahead
     pin_clock(monkeypatch, instant)
     inst = _installment(sessions, signed_on=signed)
     future = _pay(client, inst, pinned_day + timedelta(days=1))
