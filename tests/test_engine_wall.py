@@ -522,3 +522,17 @@ def test_item14_error_bodies_name_no_other_instance(live_engine: LiveEngine, sce
             response = client.request(method, path, json=body)
             assert response.status_code in (400, 403), response.text
             assert scene.other_pid not in response.text, (path, response.text)
+
+
+def test_a_person_reads_only_the_variables_the_tasks_form_shows(live_engine: LiveEngine, scene: Scene) -> None:
+    every = set(live_engine.client.get(f"/task/{scene.task_id}/variables"))
+    assert {"orderNumber", "customerName", "totalAmount", "customerPhone"} <= every
+    with as_user(live_engine, STAFF) as client:
+        for route in ("variables", "form-variables"):
+            shown = client.get(f"/task/{scene.task_id}/{route}")
+            assert shown.status_code == 200, shown.text
+            assert "orderNumber" in shown.json() and "customerName" in shown.json(), route
+            assert "totalAmount" not in shown.json() and "customerPhone" not in shown.json(), route
+        assert client.get(f"/task/{scene.task_id}/variables/orderNumber").status_code == 200
+        assert client.get(f"/task/{scene.task_id}/variables/customerPhone").status_code == 404
+        assert client.get("/variable-instance", params={"processInstanceIdIn": scene.pid}).json() == []

@@ -44,6 +44,7 @@ public final class FormSchema {
       "pattern", "validationType");
   private static final Pattern EMAIL = Pattern.compile("^[\\w\\-.]+@([\\w\\-]+\\.)+[\\w\\-]{2,}$");
   private static final int SHOWN_VALUE_CHARS = 40;
+  private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   /** One input field of the form. */
   record Field(String key, String label, String type, String subtype, boolean required, List<String> options,
@@ -56,10 +57,19 @@ public final class FormSchema {
   /** Shown but not entered (readonly/disabled): key → label. Tasklist submits them unchanged. */
   private final Map<String, String> readonly;
 
-  private FormSchema(String id, List<Field> fields, Map<String, String> readonly) {
+  /** Every name the form's text mentions (keys, conditions, templates): the variables it may show. */
+  private final Set<String> mentioned;
+
+  private FormSchema(String id, List<Field> fields, Map<String, String> readonly, Set<String> mentioned) {
     this.id = id;
     this.fields = fields;
     this.readonly = readonly;
+    this.mentioned = mentioned;
+  }
+
+  /** True when the form may show this variable (its name appears in the form). */
+  public boolean mayShow(String variable) {
+    return mentioned.contains(variable);
   }
 
   /** Keys a person enters on this form: key → label. */
@@ -96,7 +106,12 @@ public final class FormSchema {
     List<Field> fields = new ArrayList<>();
     Map<String, String> readonly = new LinkedHashMap<>();
     collect(root.path("components"), id, fields, readonly);
-    return new FormSchema(id, List.copyOf(fields), Collections.unmodifiableMap(readonly));
+    Set<String> mentioned = new java.util.HashSet<>();
+    java.util.regex.Matcher names = NAME.matcher(new String(json, java.nio.charset.StandardCharsets.UTF_8));
+    while (names.find()) {
+      mentioned.add(names.group());
+    }
+    return new FormSchema(id, List.copyOf(fields), Collections.unmodifiableMap(readonly), Set.copyOf(mentioned));
   }
 
   private static void collect(JsonNode components, String formId, List<Field> out, Map<String, String> readonly) {

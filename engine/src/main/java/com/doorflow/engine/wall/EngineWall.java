@@ -54,6 +54,9 @@ public class EngineWall extends SpringBootProcessEnginePlugin {
       + "|ExecuteJobs|Migrat|DefaultJobRetry|Clear|Reset|Manual|Disable|Reenable|Close|Terminate|StateTransition"
       + "|Abstract|Configure)");
 
+  private static final java.util.Set<String> READS_TASK_VARIABLES = java.util.Set.of("GetTaskVariablesCmd",
+      "GetTaskFormVariablesCmd", "GetTaskVariableCmd", "GetTaskVariableCmdTyped");
+
   private final WallPolicy policy;
   private final TaskInputPlugin forms;
   private ProcessEngineConfigurationImpl config;
@@ -92,8 +95,28 @@ public class EngineWall extends SpringBootProcessEnginePlugin {
         return next.execute(command);
       }
       check(command, caller);
-      return next.execute(command);
+      return shown(command, next.execute(command));
     }
+  }
+
+  /** What a person reads of a task's variables: those its form shows. */
+  @SuppressWarnings("unchecked")
+  <T> T shown(Command<T> command, T result) {
+    String name = simpleName(command.getClass());
+    if (!READS_TASK_VARIABLES.contains(name) || result == null) {
+      return result;
+    }
+    Object taskId = name.equals("GetTaskFormVariablesCmd") ? field(command, "resourceId") : field(command, "taskId");
+    FormSchema schema = internal(context -> {
+      TaskEntity task = context.getTaskManager().findTaskById(String.valueOf(taskId));
+      return task == null ? null : forms.schemaOf(task);
+    });
+    if (result instanceof VariableMap variables) {
+      variables.keySet().removeIf(key -> schema == null || !schema.mayShow(key));
+      return result;
+    }
+    Object variableName = field(command, "variableName");
+    return schema != null && schema.mayShow(String.valueOf(variableName)) ? result : null;
   }
 
   // --- the rules --------------------------------------------------------------------------------
