@@ -185,12 +185,37 @@ public class EngineWall extends SpringBootProcessEnginePlugin {
     }
   }
 
-  /** REST's and Tasklist's "unclaim" sets the assignee to null: allowed on one's own claim only. */
+  /**
+   * REST's and Tasklist's "unclaim" sets the assignee to null: allowed on one's own claim only. Handing a
+   * task to someone else is refused, unless {@code doorflow.wall.handover-managers} names the caller's
+   * group as the manager of one of the task's candidate groups and the new assignee is a member of it.
+   */
   private void checkUnclaim(Command<?> command, Authentication caller) {
-    if (field(command, "userId") != null) {
+    Object userId = field(command, "userId");
+    if (userId == null) {
+      checkClaim(command, caller);
+      return;
+    }
+    Map<String, String> managers = policy.handoverManagers();
+    if (managers.isEmpty()) {
       throw refused(reason("AssignTaskCmd"));
     }
-    checkClaim(command, caller);
+    String taskId = String.valueOf(field(command, "taskId"));
+    List<String> callerGroups = caller.getGroupIds() == null ? List.of() : caller.getGroupIds();
+    boolean handedWithinGroup = Boolean.TRUE.equals(internal(context -> context.runWithoutAuthorization(() -> {
+      TaskEntity task = context.getTaskManager().findTaskById(taskId);
+      if (task == null) {
+        return false;
+      }
+      return task.getIdentityLinks().stream().anyMatch(link -> "candidate".equals(link.getType())
+          && link.getGroupId() != null
+          && callerGroups.contains(managers.get(link.getGroupId()))
+          && context.getReadOnlyIdentityProvider().createUserQuery()
+              .userId(String.valueOf(userId)).memberOfGroup(link.getGroupId()).count() > 0);
+    })));
+    if (!handedWithinGroup) {
+      throw refused("只有该组的经理可以把任务交给同组的其他成员");
+    }
   }
 
   /** Comments only on a task the caller works on: assigned to them or offered to one of their groups. */

@@ -1,7 +1,9 @@
 package com.doorflow.engine.wall;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.operaton.bpm.engine.impl.identity.Authentication;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
@@ -18,15 +20,33 @@ public class WallPolicy {
   private final List<String> privilegedGroups;
   private final long maxRequestBytes;
   private final long maxDeploymentBytes;
+  private final Map<String, String> handoverManagers;
 
   public WallPolicy(
       @Value("${doorflow.wall.privileged-groups:operaton-admin}") String privilegedGroups,
       @Value("${doorflow.wall.max-request-bytes:1048576}") long maxRequestBytes,
-      @Value("${doorflow.wall.max-deployment-bytes:16777216}") long maxDeploymentBytes) {
+      @Value("${doorflow.wall.max-deployment-bytes:16777216}") long maxDeploymentBytes,
+      @Value("${doorflow.wall.handover-managers:}") String handoverManagers) {
     this.privilegedGroups = Arrays.stream(privilegedGroups.split(",")).map(String::strip)
         .filter(s -> !s.isEmpty()).toList();
     this.maxRequestBytes = maxRequestBytes;
     this.maxDeploymentBytes = maxDeploymentBytes;
+    Map<String, String> managers = new LinkedHashMap<>();
+    for (String pair : handoverManagers.split(",")) {
+      String[] parts = pair.split("=");
+      if (parts.length == 2 && !parts[0].isBlank() && !parts[1].isBlank()) {
+        managers.put(parts[0].strip(), parts[1].strip());
+      }
+    }
+    this.handoverManagers = Map.copyOf(managers);
+  }
+
+  /**
+   * Task group → the group whose members may hand that group's tasks to another member of it
+   * ("sales=sales-manager,service=service-supervisor"). Empty (the default): nobody hands tasks over.
+   */
+  public Map<String, String> handoverManagers() {
+    return handoverManagers;
   }
 
   /** True for an authenticated caller who is not in a privileged group. */
