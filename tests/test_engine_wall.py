@@ -4,8 +4,18 @@ The wall is built into the engine application (engine/…/wall/EngineWall.java, 
 Tasklist, /engine-rest and any script meet it alike. It is proven by walking **every operation** of
 the engine's own REST description (Camunda 7.24's ``openapi.json``, the API Operaton 1.0.3 serves) as
 a staff member who holds a task of their group on a running order, as a service user and as a
-manager: only the operations of ``ALLOWED`` succeed, every other call is refused, and neither the
-engine's state nor doorflow's store changes. One test per finding of the issue follows the walk.
+manager, with the document's example bodies pointed at the real task and instance (and the issue's own
+bodies where it names them). What passes:
+
+- the operations of the allowlist (``ALLOWED_*``, one line of why each);
+- reads (``is_read``: GET/OPTIONS and the POST queries of ``POST_QUERIES``): the engine's authorizations
+  filter what they show, and a person reads only the task variables the task's form shows;
+
+every other operation must be refused: 403 or 400, or the engine's own typed 404 when the caller may not
+even see the thing; a plain 404 (a path Operaton does not serve) is allowed only for the two operations
+Camunda 7.24 has and Operaton 1.0.3 lacks. After each walk, neither the engine's state (variables, tasks,
+links, instances, identities, authorizations, filters, jobs, definitions …) nor doorflow's store has
+changed. One test per finding of the issue follows the walk.
 """
 
 from __future__ import annotations
