@@ -37,6 +37,7 @@ from sqlalchemy import Engine, text
 
 from api.main import create_app
 from doorflow import identity, stack
+from doorflow.engine import EngineConfig
 from tests.conftest import LiveEngine, authed, make_settings, order_payload
 
 pytestmark = pytest.mark.engine
@@ -554,3 +555,40 @@ def test_a_person_reads_only_the_variables_the_tasks_form_shows(live_engine: Liv
         assert client.get(f"/task/{scene.task_id}/variables/orderNumber").status_code == 200
         assert client.get(f"/task/{scene.task_id}/variables/customerEmail").status_code == 404
         assert client.get("/variable-instance", params={"processInstanceIdIn": scene.pid}).json() == []
+
+
+def test_the_hand_over_switch_lets_a_groups_manager_hand_its_task_to_a_member_only(
+    live_engine: LiveEngine, scene: Scene, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Off by default (the session's engine refuses it above); a second node with the switch on allows it.
+
+    The engine's own authorization must let the manager group assign the task too (TASK_ASSIGN): the switch
+    only opens the wall, it grants nothing.
+    """
+    tid = scene.task_id
+    with as_user(live_engine, MANAGER) as manager:
+        _refused(manager.post(f"/task/{tid}/assignee", json={"userId": STAFF}))
+    grant = live_engine.client.call(
+        "POST",
+        "/authorization/create",
+        json={"type": 1, "permissions": ["TASK_ASSIGN"], "groupId": "managers", "resourceType": 7, "resourceId": "*"},
+    )
+    cfg = EngineConfig(
+        work_dir=tmp_path_factory.mktemp("handover-node"),
+        port=stack.free_port(),
+        db_url=live_engine.cfg.db_url,
+        test_mode=True,
+        node_name="node-handover",
+        extra_props={"doorflow.wall.handover-managers": "production=managers"},
+    )
+    try:
+        with (
+            stack.running_engine(cfg),
+            httpx.Client(base_url=cfg.rest_url, auth=identity.credentials(MANAGER), timeout=30) as manager,
+        ):
+            _refused(manager.post(f"/task/{tid}/assignee", json={"userId": SERVICE}))  # not a member of production
+            assert manager.post(f"/task/{tid}/assignee", json={"userId": STAFF}).status_code == 204
+            assert live_engine.client.get(f"/task/{tid}")["assignee"] == STAFF
+    finally:
+        live_engine.client.call("DELETE", f"/authorization/{grant['id']}")
+        live_engine.client.call("POST", f"/task/{tid}/assignee", json={"userId": None})
