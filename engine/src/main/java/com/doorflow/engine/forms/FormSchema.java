@@ -12,10 +12,13 @@ import java.time.OffsetTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Date;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -41,6 +44,7 @@ public final class FormSchema {
       "pattern", "validationType");
   private static final Pattern EMAIL = Pattern.compile("^[\\w\\-.]+@([\\w\\-]+\\.)+[\\w\\-]{2,}$");
   private static final int SHOWN_VALUE_CHARS = 40;
+  private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   /** One input field of the form. */
   record Field(String key, String label, String type, String subtype, boolean required, List<String> options,
@@ -50,10 +54,36 @@ public final class FormSchema {
 
   private final String id;
   private final List<Field> fields;
+  /** Shown but not entered (readonly/disabled): key → label. Tasklist submits them unchanged. */
+  private final Map<String, String> readonly;
 
-  private FormSchema(String id, List<Field> fields) {
+  /** Every name the form's text mentions (keys, conditions, templates): the variables it may show. */
+  private final Set<String> mentioned;
+
+  private FormSchema(String id, List<Field> fields, Map<String, String> readonly, Set<String> mentioned) {
     this.id = id;
     this.fields = fields;
+    this.readonly = readonly;
+    this.mentioned = mentioned;
+  }
+
+  /** True when the form may show this variable (its name appears in the form). */
+  public boolean mayShow(String variable) {
+    return mentioned.contains(variable);
+  }
+
+  /** Keys a person enters on this form: key → label. */
+  public Map<String, String> inputFields() {
+    Map<String, String> keys = new LinkedHashMap<>();
+    for (Field f : fields) {
+      keys.put(f.key(), f.label());
+    }
+    return keys;
+  }
+
+  /** Keys the form shows but does not let a person change: key → label. */
+  public Map<String, String> readonlyFields() {
+    return readonly;
   }
 
   public String id() {
@@ -74,11 +104,17 @@ public final class FormSchema {
     }
     String id = root.path("id").asText("");
     List<Field> fields = new ArrayList<>();
-    collect(root.path("components"), id, fields);
-    return new FormSchema(id, List.copyOf(fields));
+    Map<String, String> readonly = new LinkedHashMap<>();
+    collect(root.path("components"), id, fields, readonly);
+    Set<String> mentioned = new java.util.HashSet<>();
+    java.util.regex.Matcher names = NAME.matcher(new String(json, java.nio.charset.StandardCharsets.UTF_8));
+    while (names.find()) {
+      mentioned.add(names.group());
+    }
+    return new FormSchema(id, List.copyOf(fields), Collections.unmodifiableMap(readonly), Set.copyOf(mentioned));
   }
 
-  private static void collect(JsonNode components, String formId, List<Field> out) {
+  private static void collect(JsonNode components, String formId, List<Field> out, Map<String, String> readonly) {
     for (JsonNode c : components) {
       String type = c.path("type").asText("");
       String where = "form " + formId + ", component " + c.path("id").asText(c.path("key").asText("?"));
@@ -89,7 +125,7 @@ public final class FormSchema {
         if (c.has("conditional")) {
           throw new IllegalArgumentException(where + ": conditions on groups are not supported");
         }
-        collect(c.path("components"), formId, out);
+        collect(c.path("components"), formId, out, readonly);
       }
       if (!c.hasNonNull("key") || NO_VALUE.contains(type)) {
         continue;
@@ -98,6 +134,7 @@ public final class FormSchema {
         throw new IllegalArgumentException(where + ": field type '" + type + "' is not supported by the validator");
       }
       if (c.path("readonly").asBoolean(false) || c.path("disabled").asBoolean(false)) {
+        readonly.put(c.path("key").asText(), c.path("label").asText(c.path("key").asText()));
         continue; // shown, not entered: the process's own values
       }
       try {

@@ -13,6 +13,7 @@ import org.operaton.bpm.engine.impl.bpmn.behavior.UserTaskActivityBehavior;
 import org.operaton.bpm.engine.impl.bpmn.parser.BpmnParseListener;
 import org.operaton.bpm.engine.impl.cfg.ProcessEngineConfigurationImpl;
 import org.operaton.bpm.engine.impl.context.Context;
+import org.operaton.bpm.engine.impl.form.FormDefinition;
 import org.operaton.bpm.engine.impl.form.entity.OperatonFormDefinitionManager;
 import org.operaton.bpm.engine.impl.form.handler.DefaultFormHandler;
 import org.operaton.bpm.engine.impl.interceptor.Command;
@@ -21,6 +22,7 @@ import org.operaton.bpm.engine.impl.interceptor.CommandInterceptor;
 import org.operaton.bpm.engine.impl.persistence.deploy.Deployer;
 import org.operaton.bpm.engine.impl.persistence.entity.DeploymentEntity;
 import org.operaton.bpm.engine.impl.persistence.entity.OperatonFormDefinitionEntity;
+import org.operaton.bpm.engine.impl.persistence.entity.ProcessDefinitionEntity;
 import org.operaton.bpm.engine.impl.persistence.entity.ResourceEntity;
 import org.operaton.bpm.engine.impl.persistence.entity.TaskEntity;
 import org.operaton.bpm.engine.impl.pvm.process.ActivityImpl;
@@ -162,29 +164,52 @@ public class TaskInputPlugin extends SpringBootProcessEnginePlugin {
   }
 
   /** The form the task shows, resolved like the engine resolves it for Tasklist (binding latest/deployment/version). */
-  private FormSchema schemaOf(TaskEntity task) {
+  public FormSchema schemaOf(TaskEntity task) {
     TaskDefinition definition = task.getTaskDefinition();
     Expression keyExpression = definition == null ? null : definition.getOperatonFormDefinitionKey();
     if (keyExpression == null) {
       return null;
     }
     String key = String.valueOf(keyExpression.getValue(task));
-    String binding = definition.getOperatonFormDefinitionBinding();
+    Expression version = definition.getOperatonFormDefinitionVersion();
+    FormSchema schema = resolve(key, definition.getOperatonFormDefinitionBinding(),
+        version == null ? null : version.getValue(task), task.getProcessDefinition().getDeploymentId(), task.getTenantId());
+    if (schema == null) {
+      // The task could not be shown in Tasklist either; refuse rather than let unchecked input through.
+      throw new TaskInputRefused(task.getName(), List.of("找不到表单「" + key + "」，无法校验输入，请联系管理员"));
+    }
+    return schema;
+  }
+
+  /** The start form of a process definition (a Camunda Form), or null when it has none. */
+  public FormSchema startSchemaOf(ProcessDefinitionEntity processDefinition) {
+    FormDefinition definition = processDefinition.getStartFormDefinition();
+    Expression keyExpression = definition == null ? null : definition.getOperatonFormDefinitionKey();
+    if (keyExpression == null) {
+      return null;
+    }
+    // Start form references are constants (no execution to evaluate against yet).
+    String key = keyExpression.getExpressionText();
+    Expression version = definition.getOperatonFormDefinitionVersion();
+    return resolve(key, definition.getOperatonFormDefinitionBinding(),
+        version == null ? null : version.getExpressionText(), processDefinition.getDeploymentId(),
+        processDefinition.getTenantId());
+  }
+
+  private FormSchema resolve(String key, String binding, Object version, String deploymentId, String tenantId) {
     CommandContext context = Context.getCommandContext();
     OperatonFormDefinitionManager manager = context.getOperatonFormDefinitionManager();
     OperatonFormDefinitionEntity form = context.runWithoutAuthorization(() -> {
       if (DefaultFormHandler.FORM_REF_BINDING_DEPLOYMENT.equals(binding)) {
-        return manager.findDefinitionByDeploymentAndKey(task.getProcessDefinition().getDeploymentId(), key);
+        return manager.findDefinitionByDeploymentAndKey(deploymentId, key);
       }
       if (DefaultFormHandler.FORM_REF_BINDING_VERSION.equals(binding)) {
-        Object version = definition.getOperatonFormDefinitionVersion().getValue(task);
-        return manager.findDefinitionByKeyVersionAndTenantId(key, Integer.valueOf(String.valueOf(version)), task.getTenantId());
+        return manager.findDefinitionByKeyVersionAndTenantId(key, Integer.valueOf(String.valueOf(version)), tenantId);
       }
       return manager.findLatestDefinitionByKey(key);
     });
     if (form == null) {
-      // The task could not be shown in Tasklist either; refuse rather than let unchecked input through.
-      throw new TaskInputRefused(task.getName(), List.of("找不到表单「" + key + "」，无法校验输入，请联系管理员"));
+      return null;
     }
     return schemas.computeIfAbsent(form.getId(), id -> {
       ResourceEntity resource = context.runWithoutAuthorization(() -> context.getResourceManager()
