@@ -10,6 +10,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Date, cast, func
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from doorflow.settings import get_settings
+
 
 def now() -> datetime:
     """The current instant (aware, UTC): the one clock source of the business day."""
@@ -20,3 +26,13 @@ def factory_today(zone: str | tzinfo) -> date:
     """Today's date in the factory's time zone (an IANA name such as "Asia/Shanghai", or a tzinfo)."""
     tz = ZoneInfo(zone) if isinstance(zone, str) else zone
     return now().astimezone(tz).date()
+
+
+def factory_day_of(moment: ColumnElement[datetime] | InstrumentedAttribute[datetime]) -> ColumnElement[date]:
+    """The factory's calendar day of a stored instant, in SQL.
+
+    ``CAST(ts AS date)`` takes the database session's time zone (UTC here), so a period filter counted
+    the UTC day: an order received at 03:00 factory time fell on the day before. A period a person
+    picks is in factory days, like every date they see.
+    """
+    return cast(func.timezone(get_settings().factory_timezone, moment), Date)

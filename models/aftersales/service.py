@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Select, and_, cast, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import audit
@@ -35,6 +35,7 @@ from models.aftersales.tables import (
     TicketStatus,
 )
 from models.calendar import WorkCalendar, report_warnings
+from models.clock import factory_day_of
 from models.costs import service as costs
 from models.documents import service as documents
 from models.documents.tables import Document, DocumentCategory
@@ -548,9 +549,9 @@ def _scoped_tickets(session: Session, scope: TicketScope) -> list[_Ticket]:
     if scope.by_people:
         query = _people_filter(query.join(Order, Order.id == t.order_id), scope)
     if scope.start:
-        query = query.where(cast(t.opened_at, Date) >= scope.start)
+        query = query.where(factory_day_of(t.opened_at) >= scope.start)
     if scope.end:
-        query = query.where(cast(t.opened_at, Date) <= scope.end)
+        query = query.where(factory_day_of(t.opened_at) <= scope.end)
     rows = []
     for ticket, door_type in session.execute(query.order_by(t.id)):
         model = DOOR_TYPE_NAMES[door_type] if door_type is not None else ticket.product_model

@@ -21,14 +21,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from doorflow.settings import Settings, get_settings
 from models import audit
 from models.calendar import WorkCalendar, for_folder
-from models.clock import factory_today
+from models.clock import factory_day_of, factory_today
 from models.costs.schemas import (
     KIND_LABELS,
     AccrualOut,
@@ -677,9 +677,9 @@ def report(
         raise InvalidInput(("query", "start"), "must not be after end")
     query = select(Order).where(Order.id.in_(select(CostBudget.order_id))).order_by(Order.id)
     if start:
-        query = query.where(cast(Order.created_at, Date) >= start)
+        query = query.where(factory_day_of(Order.created_at) >= start)
     if end:
-        query = query.where(cast(Order.created_at, Date) <= end)
+        query = query.where(factory_day_of(Order.created_at) <= end)
     if salesperson:
         query = query.where(Order.salesperson == salesperson)
     rows: list[CostReportRow] = []

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, cast, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.calendar import WorkCalendar, report_warnings
+from models.clock import factory_day_of
 from models.errors import InvalidInput
 from models.fulfilment.tables import Acceptance, Shipment
 from models.orders.tables import Order, OrderStatus
@@ -54,9 +55,9 @@ def _facts(
         raise InvalidInput(("query", "start"), "must not be after end")
     query = select(Order)
     if start:
-        query = query.where(cast(Order.created_at, Date) >= start)
+        query = query.where(factory_day_of(Order.created_at) >= start)
     if end:
-        query = query.where(cast(Order.created_at, Date) <= end)
+        query = query.where(factory_day_of(Order.created_at) <= end)
     if salesperson:
         query = query.where(Order.salesperson == salesperson)
     if salespeople is not None:

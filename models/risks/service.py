@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, cast, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from doorflow.settings import DEFAULT_RISK_RULES, RiskRuleSetting, get_settings
 from models import audit
+from models.clock import factory_day_of
 from models.collection.tables import CustomerRiskFlag
 from models.errors import Conflict, InvalidInput, NotFound
 from models.orders.service import get_order
@@ -223,9 +224,9 @@ def report_rows(
         raise InvalidInput(("query", "start"), "must not be after end")
     query = select(Risk).order_by(Risk.raised_at, Risk.id)
     if start:
-        query = query.where(cast(Risk.raised_at, Date) >= start)
+        query = query.where(factory_day_of(Risk.raised_at) >= start)
     if end:
-        query = query.where(cast(Risk.raised_at, Date) <= end)
+        query = query.where(factory_day_of(Risk.raised_at) <= end)
     if salesperson:
         query = query.where(Risk.order_id.in_(select(Order.id).where(Order.salesperson == salesperson)))
     if status is not None:
