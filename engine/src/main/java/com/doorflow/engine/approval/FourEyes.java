@@ -1,17 +1,12 @@
 package com.doorflow.engine.approval;
 
-import java.util.ArrayList;
+import com.doorflow.engine.forms.Refusal;
 import java.util.List;
 import org.operaton.bpm.engine.BadUserRequestException;
-import org.operaton.bpm.engine.ProcessEngineException;
 import org.operaton.bpm.engine.delegate.DelegateTask;
-import org.operaton.bpm.engine.impl.cfg.ProcessEngineConfigurationImpl;
 import org.operaton.bpm.engine.impl.context.Context;
 import org.operaton.bpm.engine.impl.form.validator.FormFieldValidationException;
-import org.operaton.bpm.engine.impl.interceptor.Command;
 import org.operaton.bpm.engine.impl.interceptor.CommandContext;
-import org.operaton.bpm.engine.impl.interceptor.CommandInterceptor;
-import org.operaton.bpm.spring.boot.starter.util.SpringBootProcessEnginePlugin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -26,10 +21,10 @@ import org.springframework.stereotype.Component;
  * The requester can neither take the task nor complete it; the approver recorded is the user the
  * engine authenticated for the completion (Tasklist's session or the REST login), written after the
  * completion's own variables, so a value submitted under that name is overwritten.
- * A refusal answers 400 with its message (Tasklist shows it); the transaction rolls back.
+ * A refusal answers 400 with its message (Tasklist shows it, {@link Refusal}); the transaction rolls back.
  */
 @Component("fourEyes")
-public class FourEyes extends SpringBootProcessEnginePlugin {
+public class FourEyes {
 
   private static final Logger LOG = LoggerFactory.getLogger(FourEyes.class);
 
@@ -67,7 +62,7 @@ public class FourEyes extends SpringBootProcessEnginePlugin {
   }
 
   /** A refused completion: a FormFieldValidationException, which the REST API answers with 400. */
-  public static final class ApprovalRefused extends FormFieldValidationException {
+  public static final class ApprovalRefused extends FormFieldValidationException implements Refusal {
     private static final long serialVersionUID = 1L;
 
     ApprovalRefused(String taskName, String problem) {
@@ -76,46 +71,11 @@ public class FourEyes extends SpringBootProcessEnginePlugin {
   }
 
   /** A refused claim or assignment: a BadUserRequestException, which the REST API answers with 400. */
-  public static final class ClaimRefused extends BadUserRequestException {
+  public static final class ClaimRefused extends BadUserRequestException implements Refusal {
     private static final long serialVersionUID = 1L;
 
     ClaimRefused(String message) {
       super(message);
-    }
-  }
-
-  // --- the REST answer ------------------------------------------------------------------------
-
-  @Override
-  public void preInit(ProcessEngineConfigurationImpl config) {
-    List<CommandInterceptor> interceptors = new ArrayList<>();
-    if (config.getCustomPreCommandInterceptorsTxRequired() != null) {
-      interceptors.addAll(config.getCustomPreCommandInterceptorsTxRequired());
-    }
-    interceptors.add(new UnwrapRefusal());
-    config.setCustomPreCommandInterceptorsTxRequired(interceptors);
-  }
-
-  /**
-   * The engine wraps an exception thrown by a listener expression in a plain ProcessEngineException
-   * (the REST API's 500); outside the transaction this rethrows our refusal itself.
-   */
-  private static final class UnwrapRefusal extends CommandInterceptor {
-    @Override
-    public <T> T execute(Command<T> command) {
-      try {
-        return next.execute(command);
-      } catch (ProcessEngineException e) {
-        for (Throwable cause = e; cause != null && cause != cause.getCause(); cause = cause.getCause()) {
-          if (cause instanceof ApprovalRefused refused) {
-            throw refused;
-          }
-          if (cause instanceof ClaimRefused refused) {
-            throw refused;
-          }
-        }
-        throw e;
-      }
     }
   }
 }

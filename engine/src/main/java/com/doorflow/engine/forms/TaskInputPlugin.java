@@ -16,7 +16,6 @@ import org.operaton.bpm.engine.impl.context.Context;
 import org.operaton.bpm.engine.impl.form.FormDefinition;
 import org.operaton.bpm.engine.impl.form.entity.OperatonFormDefinitionManager;
 import org.operaton.bpm.engine.impl.form.handler.DefaultFormHandler;
-import org.operaton.bpm.engine.impl.interceptor.Command;
 import org.operaton.bpm.engine.impl.interceptor.CommandContext;
 import org.operaton.bpm.engine.impl.interceptor.CommandInterceptor;
 import org.operaton.bpm.engine.impl.persistence.deploy.Deployer;
@@ -86,7 +85,7 @@ public class TaskInputPlugin extends SpringBootProcessEnginePlugin {
     config.setCustomPreDeployers(deployers);
 
     List<CommandInterceptor> interceptors = new ArrayList<>(nonNull(config.getCustomPreCommandInterceptorsTxRequired()));
-    interceptors.add(new UnwrapRefusal());
+    interceptors.add(new Refusal.Unwrap());
     config.setCustomPreCommandInterceptorsTxRequired(interceptors);
   }
 
@@ -241,24 +240,5 @@ public class TaskInputPlugin extends SpringBootProcessEnginePlugin {
     }
   }
 
-  /**
-   * The engine wraps an exception thrown by a task listener in a plain ProcessEngineException
-   * (the REST API's 500). Outermost in the command chain, after the transaction rolled back, this
-   * rethrows our refusal itself, so the REST API answers 400 "Cannot complete task …: 任务「…」…".
-   */
-  private static final class UnwrapRefusal extends CommandInterceptor {
-    @Override
-    public <T> T execute(Command<T> command) {
-      try {
-        return next.execute(command);
-      } catch (ProcessEngineException e) {
-        for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
-          if (cause instanceof TaskInputRefused refused) {
-            throw refused;
-          }
-        }
-        throw e;
-      }
-    }
-  }
+
 }

@@ -7,7 +7,7 @@ import org.operaton.bpm.engine.impl.form.validator.FormFieldValidationException;
  * A task completion whose values break the task's form. A FormFieldValidationException, so the
  * REST API answers 400 with this message (complete and submit-form alike) and Tasklist shows it.
  */
-public class TaskInputRefused extends FormFieldValidationException {
+public class TaskInputRefused extends FormFieldValidationException implements Refusal {
 
   private static final long serialVersionUID = 1L;
 
